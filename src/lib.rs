@@ -1,0 +1,353 @@
+//! Scaling-modifier formulas for autoscalers.
+//!
+//! scalemod compiles the formulas that KEDA's `advanced.scalingModifiers` combine metrics with
+//! — expr-lang/expr v1.17.8's numeric core, with the same results, result types and errors —
+//! and evaluates them on a small VM, binding inputs by slot.
+//!
+//! ```
+//! use scalemod::{Formula, Inputs, Schema, Value};
+//!
+//! // The inputs a formula may use; KEDA declares every trigger as a float.
+//! let schema = Schema::floats(["validation_drift", "available_gpus", "request_queue_length"]);
+//! let retrain = Formula::compile(
+//!     "validation_drift > 0.1 && available_gpus >= 2 && request_queue_length < 1000 ? 1 : 0",
+//!     &schema,
+//! )?;
+//!
+//! // One tick: fill the inputs once, by slot, and evaluate any number of formulas.
+//! let mut inputs = Inputs::new(&schema);
+//! inputs.set(schema.slot("validation_drift").unwrap(), 0.25);
+//! inputs.set(schema.slot("available_gpus").unwrap(), 4.0);
+//! inputs.set(schema.slot("request_queue_length").unwrap(), 120.0);
+//! assert_eq!(retrain.eval(&inputs)?, Value::Int(1));
+//!
+//! // Errors render as expr renders them.
+//! let err = Formula::compile("validation_drift +", &schema).unwrap_err();
+//! assert_eq!(err.to_string(), "unexpected token EOF (1:18)\n | validation_drift +\n | .................^");
+//! # Ok::<(), scalemod::Error>(())
+//! ```
+//!
+//! The pipeline, one module per phase: [`parse`](crate::parse()) (pest grammar → AST with spans),
+//! `check` (types, names), `fold` (constants), `compile` (bytecode), `vm`. A reference
+//! interpreter over the checked tree ([`reference::interpret`]) is the oracle the VM is tested
+//! against. See `ARCHITECTURE.md`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ast;
+mod builtin;
+pub mod bytecode;
+mod check;
+mod compile;
+mod error;
+mod fold;
+mod interp;
+#[cfg(feature = "cli")]
+pub mod jsonl;
+mod limits;
+mod parse;
+mod schema;
+mod suggest;
+mod value;
+mod vm;
+
+pub use builtin::{Builtin, Predicate};
+pub use error::{Error, ErrorKind, Result};
+pub use limits::Limits;
+pub use parse::parse as parse_with_limits;
+pub use schema::{InputType, Inputs, Schema, Slot};
+pub use value::{format_float, Value, ValueType};
+
+use check::{CheckOptions, Type};
+use std::sync::Arc;
+
+pub use check::Cast;
+
+/// Parses a formula into its syntax tree (with the default [`Limits`]).
+///
+/// ```
+/// let ast = scalemod::parse("1 + 2").unwrap();
+/// assert!(matches!(ast.kind, scalemod::ast::ExprKind::Binary(..)));
+/// ```
+pub fn parse(source: &str) -> Result<ast::Expr> {
+    parse::parse(source, &Limits::default()).map_err(|e| e.with_source(source))
+}
+
+/// How to compile a formula: limits, expr's result-cast options, undefined names, folding.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// Resource limits.
+    pub limits: Limits,
+    /// A result cast (expr's `AsInt`, `AsInt64`, `AsFloat64`, `AsBool`).
+    pub cast: Option<Cast>,
+    /// expr's `AllowUndefinedVariables`: unknown names are nil instead of an error.
+    pub allow_undefined: bool,
+    /// Whether to fold constants (on by default; off only to test the folder).
+    pub fold: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions {
+            limits: Limits::default(),
+            cast: None,
+            allow_undefined: false,
+            fold: true,
+        }
+    }
+}
+
+/// A compiled formula: `Clone + Send + Sync`, evaluated any number of times.
+#[derive(Clone, Debug)]
+pub struct Formula {
+    source: Arc<str>,
+    program: Arc<bytecode::Program>,
+    result_type: Option<ValueType>,
+    inputs: Vec<Slot>,
+    input_names: Arc<[Box<str>]>,
+    max_array_len: usize,
+}
+
+impl Formula {
+    /// Compiles `source` against `schema` with the default options.
+    ///
+    /// ```
+    /// use scalemod::{Formula, Schema, ValueType};
+    /// let schema = Schema::floats(["tokens_per_min", "pod_count"]);
+    /// let f = Formula::compile("1 / (tokens_per_min / pod_count)", &schema).unwrap();
+    /// assert_eq!(f.result_type(), Some(ValueType::Float));
+    /// assert_eq!(f.inputs().len(), 2);
+    /// ```
+    pub fn compile(source: &str, schema: &Schema) -> Result<Formula> {
+        Formula::compile_with_options(source, schema, &CompileOptions::default())
+    }
+
+    /// Compiles with the given limits.
+    pub fn compile_with(source: &str, schema: &Schema, limits: &Limits) -> Result<Formula> {
+        let options = CompileOptions {
+            limits: limits.clone(),
+            ..CompileOptions::default()
+        };
+        Formula::compile_with_options(source, schema, &options)
+    }
+
+    /// Compiles with the given options.
+    pub fn compile_with_options(
+        source: &str,
+        schema: &Schema,
+        options: &CompileOptions,
+    ) -> Result<Formula> {
+        Formula::build(source, schema, options).map_err(|e| e.with_source(source))
+    }
+
+    fn build(source: &str, schema: &Schema, options: &CompileOptions) -> Result<Formula> {
+        let checked = check_source(source, schema, options)?;
+        let mut checked = checked;
+        if options.fold {
+            fold::fold(&mut checked.root)?;
+        }
+        let result_type = static_type(&checked.root.ty);
+        let program = compile::compile(&checked, &options.limits)?;
+        let mut inputs: Vec<Slot> = program
+            .code
+            .iter()
+            .filter_map(|op| match op {
+                bytecode::Op::Input(slot) => Some(Slot(*slot)),
+                _ => None,
+            })
+            .collect();
+        inputs.sort();
+        inputs.dedup();
+        Ok(Formula {
+            source: source.into(),
+            program: Arc::new(program),
+            result_type,
+            inputs,
+            input_names: schema.names().map(Box::from).collect(),
+            max_array_len: options.limits.max_array_len,
+        })
+    }
+
+    /// Evaluates the formula over one tick's inputs.
+    ///
+    /// ```
+    /// use scalemod::{Formula, Inputs, Schema, Value};
+    /// let schema = Schema::floats(["tokens_per_min", "request_rate"]);
+    /// let f = Formula::compile("tokens_per_min >= 5000 ? request_rate : 0", &schema).unwrap();
+    /// let mut inputs = Inputs::new(&schema);
+    /// inputs.set(schema.slot("tokens_per_min").unwrap(), 6000.0);
+    /// inputs.set(schema.slot("request_rate").unwrap(), 120.0);
+    /// assert_eq!(f.eval(&inputs).unwrap(), Value::Float(120.0));
+    /// // A missing metric is nil, and arithmetic on nil is an error, as in expr.
+    /// inputs.set_missing(schema.slot("tokens_per_min").unwrap());
+    /// let err = f.eval(&inputs).unwrap_err();
+    /// assert_eq!(err.message(), "invalid operation: <nil> >= int");
+    /// ```
+    pub fn eval(&self, inputs: &Inputs) -> Result<Value> {
+        vm::run(&self.program, inputs.values(), self.max_array_len)
+            .map_err(|e| e.with_source(&self.source))
+    }
+
+    /// The inputs the formula reads, in slot order.
+    pub fn inputs(&self) -> &[Slot] {
+        &self.inputs
+    }
+
+    /// The result's type when it is known at compile time; `None` when it is decided at run
+    /// time (`max(xs)`, `c ? 1 : 2.5`).
+    pub fn result_type(&self) -> Option<ValueType> {
+        self.result_type
+    }
+
+    /// The formula's source.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled program.
+    pub fn program(&self) -> &bytecode::Program {
+        &self.program
+    }
+
+    /// A listing of the formula's bytecode, one instruction a line, inputs named.
+    ///
+    /// ```
+    /// use scalemod::{Formula, Schema};
+    /// let f = Formula::compile("x * (2 + 3)", &Schema::floats(["x"])).unwrap();
+    /// assert_eq!(
+    ///     f.disassemble(),
+    ///     "0000  Input        0        ; x\n0001  Const        0        ; 5\n0002  Binary       *\n"
+    /// );
+    /// ```
+    pub fn disassemble(&self) -> String {
+        let names = &self.input_names;
+        self.program
+            .disassemble(&|slot| names.get(slot as usize).map(|n| n.to_string()))
+    }
+}
+
+/// Parses and checks `source`.
+fn check_source(source: &str, schema: &Schema, options: &CompileOptions) -> Result<check::Checked> {
+    let ast = parse::parse(source, &options.limits)?;
+    check::check(
+        &ast,
+        schema,
+        CheckOptions {
+            cast: options.cast,
+            allow_undefined: options.allow_undefined,
+        },
+    )
+}
+
+fn static_type(ty: &Type) -> Option<ValueType> {
+    match ty {
+        Type::Unknown => None,
+        Type::Nil => Some(ValueType::Nil),
+        Type::Bool => Some(ValueType::Bool),
+        Type::Int => Some(ValueType::Int),
+        Type::Float => Some(ValueType::Float),
+        Type::Array(_) => Some(ValueType::Array),
+    }
+}
+
+/// Several formulas over one schema, evaluated together each tick.
+///
+/// ```
+/// use scalemod::{FormulaSet, Inputs, Schema, Value};
+/// let schema = Schema::floats(["a", "b"]);
+/// let set = FormulaSet::compile(["a + b", "max(a, b)", "a ?? 0"], &schema).unwrap();
+/// let mut inputs = Inputs::new(&schema);
+/// inputs.set(schema.slot("a").unwrap(), 1.0);
+/// inputs.set(schema.slot("b").unwrap(), 2.0);
+/// let mut out = vec![Ok(Value::Nil); set.len()];
+/// set.eval_into(&inputs, &mut out);
+/// assert_eq!(out[1], Ok(Value::Float(2.0)));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct FormulaSet {
+    formulas: Vec<Formula>,
+}
+
+impl FormulaSet {
+    /// Compiles every source; the first error stops it.
+    pub fn compile<S: AsRef<str>>(
+        sources: impl IntoIterator<Item = S>,
+        schema: &Schema,
+    ) -> Result<FormulaSet> {
+        let formulas = sources
+            .into_iter()
+            .map(|s| Formula::compile(s.as_ref(), schema))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(FormulaSet { formulas })
+    }
+
+    /// A set of already compiled formulas.
+    pub fn from_formulas(formulas: Vec<Formula>) -> FormulaSet {
+        FormulaSet { formulas }
+    }
+
+    /// How many formulas the set holds.
+    pub fn len(&self) -> usize {
+        self.formulas.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.formulas.is_empty()
+    }
+
+    /// The formulas.
+    pub fn formulas(&self) -> &[Formula] {
+        &self.formulas
+    }
+
+    /// Evaluates every formula, writing result `i` into `out[i]` (as many as fit).
+    pub fn eval_into(&self, inputs: &Inputs, out: &mut [Result<Value>]) {
+        for (formula, slot) in self.formulas.iter().zip(out.iter_mut()) {
+            *slot = formula.eval(inputs);
+        }
+    }
+}
+
+/// The reference interpreter, for tests and differential fuzzing: it evaluates the checked
+/// tree directly, without folding or bytecode.
+pub mod reference {
+    use super::*;
+
+    /// Parses, checks and interprets `source` (the `fold` option is ignored).
+    ///
+    /// ```
+    /// use scalemod::{reference, CompileOptions, Inputs, Schema, Value};
+    /// let schema = Schema::new();
+    /// let v = reference::interpret("2 ** 3 ** 2", &schema, &CompileOptions::default(), &Inputs::new(&schema));
+    /// assert_eq!(v, Ok(Value::Float(512.0)));
+    /// ```
+    pub fn interpret(
+        source: &str,
+        schema: &Schema,
+        options: &CompileOptions,
+        inputs: &Inputs,
+    ) -> Result<Value> {
+        let checked = check_source(source, schema, options).map_err(|e| e.with_source(source))?;
+        interp::interpret(&checked, inputs.values(), options.limits.max_array_len)
+            .map_err(|e| e.with_source(source))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instruction_is_eight_bytes() {
+        assert_eq!(std::mem::size_of::<bytecode::Op>(), 8);
+    }
+
+    #[test]
+    fn formula_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Formula>();
+        assert_send_sync::<FormulaSet>();
+    }
+}

@@ -1,0 +1,566 @@
+//! Parsing: source text → [`Expr`], with the pest grammar of `grammar/formula.pest`.
+//!
+//! pest recognises the text; a Pratt parser folds each flat `expr` into a tree; this module then
+//! applies expr's own parse-time rules (chained comparisons, the `??` mixing rule, number
+//! literals with Go's conversion rules) and maps pest's failures onto expr's
+//! `unexpected token …` messages. Nothing of pest leaks out of this module.
+
+use crate::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
+use crate::error::{Error, ErrorKind, Result};
+use crate::limits::Limits;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+use std::sync::LazyLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/formula.pest"]
+struct Grammar;
+
+/// The builtins whose second argument is a predicate closure.
+pub(crate) const PREDICATE_BUILTINS: &[&str] = &[
+    "all",
+    "none",
+    "any",
+    "one",
+    "filter",
+    "map",
+    "count",
+    "sum",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
+    "reduce",
+];
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::ternary_op, Assoc::Right))
+        .op(Op::postfix(Rule::pipe))
+        .op(Op::infix(Rule::or_op, Assoc::Left))
+        .op(Op::infix(Rule::and_op, Assoc::Left))
+        .op(Op::infix(Rule::cmp_op, Assoc::Left))
+        .op(Op::infix(Rule::range_op, Assoc::Left))
+        .op(Op::infix(Rule::add_op, Assoc::Left))
+        .op(Op::prefix(Rule::not_op))
+        .op(Op::infix(Rule::mul_op, Assoc::Left))
+        .op(Op::prefix(Rule::neg_op))
+        .op(Op::infix(Rule::pow_op, Assoc::Right))
+        .op(Op::infix(Rule::coalesce_op, Assoc::Left))
+        .op(Op::postfix(Rule::index))
+});
+
+/// Parses a formula into its syntax tree, after checking the source against `limits` (so that
+/// no input can make the recursive parser overflow the stack).
+pub fn parse(source: &str, limits: &Limits) -> Result<Expr> {
+    limits.check_source(source)?;
+    let mut pairs = Grammar::parse(Rule::formula, source).map_err(|e| {
+        let pos = match e.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((p, _)) => p,
+        };
+        unexpected_token(source, pos)
+    })?;
+    let builder = Builder { source };
+    let formula = pairs.next().ok_or_else(|| unexpected_token(source, 0))?;
+    let sequence = formula
+        .into_inner()
+        .next()
+        .ok_or_else(|| unexpected_token(source, 0))?;
+    builder.sequence(sequence)
+}
+
+/// An expression under construction, with what the parse-time rules need to know about it.
+struct Built {
+    expr: Expr,
+    /// The last operand of an unparenthesized `<`-family comparison (for chaining).
+    chain_tail: Option<Expr>,
+    /// Whether the expression is an unparenthesized `??` (which no other operator may follow).
+    coalesce: bool,
+}
+
+impl Built {
+    fn plain(expr: Expr) -> Built {
+        Built {
+            expr,
+            chain_tail: None,
+            coalesce: false,
+        }
+    }
+}
+
+struct Builder<'s> {
+    source: &'s str,
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn node(kind: ExprKind, span: Span) -> Expr {
+    Expr { kind, span }
+}
+
+impl Builder<'_> {
+    fn sequence(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let span = span_of(&pair);
+        let mut items = pair
+            .into_inner()
+            .map(|p| self.expr0(p))
+            .collect::<Result<Vec<_>>>()?;
+        if items.len() == 1 {
+            if let Some(only) = items.pop() {
+                return Ok(only);
+            }
+        }
+        Ok(node(ExprKind::Seq(items), Span::at(span.start as usize)))
+    }
+
+    /// `let_expr | if_expr | expr`
+    fn expr0(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        match pair.as_rule() {
+            Rule::let_expr => {
+                let mut inner = pair.into_inner();
+                let _kw = inner.next();
+                let name = self.next(&mut inner)?;
+                let name_span = span_of(&name);
+                let value = self.expr0(self.next(&mut inner)?)?;
+                let body = self.sequence(self.next(&mut inner)?)?;
+                Ok(node(
+                    ExprKind::Let(
+                        name.as_str().into(),
+                        name_span,
+                        Box::new(value),
+                        Box::new(body),
+                    ),
+                    name_span,
+                ))
+            }
+            Rule::if_expr => {
+                let span = span_of(&pair);
+                let mut inner = pair.into_inner();
+                let _kw = inner.next();
+                let cond = self.expr0(self.next(&mut inner)?)?;
+                let then = self.block(self.next(&mut inner)?)?;
+                let _else = inner.next();
+                let otherwise = self.next(&mut inner)?;
+                let otherwise = match otherwise.as_rule() {
+                    Rule::if_expr => self.expr0(otherwise)?,
+                    _ => self.block(otherwise)?,
+                };
+                Ok(node(
+                    ExprKind::Cond(Box::new(cond), Box::new(then), Box::new(otherwise)),
+                    Span::at(span.start as usize),
+                ))
+            }
+            _ => Ok(self.expr(pair)?.expr),
+        }
+    }
+
+    fn block(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let mut inner = pair.into_inner();
+        self.sequence(self.next(&mut inner)?)
+    }
+
+    fn next<'i>(&self, pairs: &mut Pairs<'i, Rule>) -> Result<Pair<'i, Rule>> {
+        // The grammar guarantees the shape; this only turns a grammar/builder mismatch into an
+        // error instead of a panic.
+        pairs
+            .next()
+            .ok_or_else(|| Error::new(ErrorKind::Parse, Span::at(0), "malformed syntax tree"))
+    }
+
+    /// A Pratt-folded `expr`.
+    fn expr(&self, pair: Pair<'_, Rule>) -> Result<Built> {
+        PRATT
+            .map_primary(|p| self.primary(p).map(Built::plain))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let unary = match op.as_str() {
+                    "-" => UnaryOp::Neg,
+                    "+" => UnaryOp::Plus,
+                    _ => UnaryOp::Not,
+                };
+                Ok(Built::plain(node(
+                    ExprKind::Unary(unary, Box::new(rhs.expr)),
+                    span_of(&op),
+                )))
+            })
+            .map_postfix(|lhs, op| {
+                let lhs = lhs?;
+                self.postfix(lhs.expr, op).map(Built::plain)
+            })
+            .map_infix(|lhs, op, rhs| self.infix(lhs?, op, rhs?))
+            .parse(pair.into_inner())
+    }
+
+    fn infix(&self, lhs: Built, op: Pair<'_, Rule>, rhs: Built) -> Result<Built> {
+        let span = span_of(&op);
+        if op.as_rule() == Rule::ternary_op {
+            let then = match op.into_inner().next() {
+                Some(middle) => self.expr0(middle)?,
+                None => lhs.expr.clone(), // `c ?: b` is `c ? c : b`
+            };
+            return Ok(Built::plain(node(
+                ExprKind::Cond(Box::new(lhs.expr), Box::new(then), Box::new(rhs.expr)),
+                span,
+            )));
+        }
+        let text = op.as_str();
+        let (binary, symbol): (BinaryOp, &'static str) = match text {
+            "+" => (BinaryOp::Add, "+"),
+            "-" => (BinaryOp::Sub, "-"),
+            "*" => (BinaryOp::Mul, "*"),
+            "/" => (BinaryOp::Div, "/"),
+            "%" => (BinaryOp::Mod, "%"),
+            "**" => (BinaryOp::Pow, "**"),
+            "^" => (BinaryOp::Pow, "^"),
+            "==" => (BinaryOp::Eq, "=="),
+            "!=" => (BinaryOp::Ne, "!="),
+            "<" => (BinaryOp::Lt, "<"),
+            ">" => (BinaryOp::Gt, ">"),
+            "<=" => (BinaryOp::Le, "<="),
+            ">=" => (BinaryOp::Ge, ">="),
+            "in" => (BinaryOp::In, "in"),
+            ".." => (BinaryOp::Range, ".."),
+            "&&" => (BinaryOp::And, "&&"),
+            "and" => (BinaryOp::And, "and"),
+            "||" => (BinaryOp::Or, "||"),
+            "or" => (BinaryOp::Or, "or"),
+            "??" => (BinaryOp::Coalesce, "??"),
+            _ => (BinaryOp::In, "in"), // `not in`: the words may be separated by any space
+        };
+        let negated = text.starts_with("not");
+        // expr reports `not in` at its `in` token.
+        let op_span = if negated {
+            let in_at = span.start as usize + text.rfind("in").unwrap_or(0);
+            Span::new(in_at, in_at + 2)
+        } else {
+            span
+        };
+        if lhs.coalesce && binary != BinaryOp::Coalesce {
+            return Err(Error::new(
+                ErrorKind::Parse,
+                op_span,
+                format!(
+                    "Operator ({symbol}) and coalesce expressions (??) cannot be mixed. Wrap either by parentheses."
+                ),
+            ));
+        }
+        if binary.is_ordering() {
+            if let Some(middle) = lhs.chain_tail {
+                // `a < b < c` is `a < b && b < c`.
+                let cmp = node(
+                    ExprKind::Binary(binary, symbol, Box::new(middle), Box::new(rhs.expr.clone())),
+                    op_span,
+                );
+                return Ok(Built {
+                    expr: node(
+                        ExprKind::Binary(BinaryOp::And, "&&", Box::new(lhs.expr), Box::new(cmp)),
+                        op_span,
+                    ),
+                    chain_tail: Some(rhs.expr),
+                    coalesce: false,
+                });
+            }
+        }
+        let chain_tail = binary.is_ordering().then(|| rhs.expr.clone());
+        let mut expr = node(
+            ExprKind::Binary(binary, symbol, Box::new(lhs.expr), Box::new(rhs.expr)),
+            op_span,
+        );
+        if negated {
+            expr = node(ExprKind::Unary(UnaryOp::Not, Box::new(expr)), op_span);
+        }
+        Ok(Built {
+            expr,
+            chain_tail,
+            coalesce: binary == BinaryOp::Coalesce,
+        })
+    }
+
+    fn postfix(&self, lhs: Expr, op: Pair<'_, Rule>) -> Result<Expr> {
+        let span = span_of(&op);
+        match op.as_rule() {
+            Rule::index => {
+                let mut inner = op.into_inner();
+                let index = self.expr0(self.next(&mut inner)?)?;
+                Ok(node(
+                    ExprKind::Index(Box::new(lhs), Box::new(index)),
+                    Span::at(span.start as usize),
+                ))
+            }
+            _ => {
+                // `x | f(args)` is `f(x, args)`.
+                let mut inner = op.into_inner();
+                let name = self.next(&mut inner)?;
+                let args = self.next(&mut inner)?;
+                self.call(name, Some(args), Some(lhs))
+            }
+        }
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let span = span_of(&pair);
+        match pair.as_rule() {
+            Rule::number => self.number(pair),
+            Rule::paren => {
+                let mut inner = pair.into_inner();
+                self.sequence(self.next(&mut inner)?)
+            }
+            Rule::array => {
+                let items = pair
+                    .into_inner()
+                    .map(|p| self.expr0(p))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(node(ExprKind::Array(items), Span::at(span.start as usize)))
+            }
+            Rule::pointer => {
+                let pointer = match pair.into_inner().next().map(|p| p.as_str()) {
+                    None => Pointer::Element,
+                    Some("index") => Pointer::Index,
+                    Some("acc") => Pointer::Acc,
+                    Some(other) => {
+                        return Err(Error::new(
+                            ErrorKind::Name,
+                            span,
+                            format!("unknown pointer #{other}"),
+                        ))
+                    }
+                };
+                Ok(node(ExprKind::Pointer(pointer), span))
+            }
+            _ => {
+                let mut inner = pair.into_inner();
+                let name = self.next(&mut inner)?;
+                self.call(name, inner.next(), None)
+            }
+        }
+    }
+
+    /// A name, optionally called: `x`, `true`, `abs(x)`; `piped` is the left side of `|`.
+    fn call(
+        &self,
+        name: Pair<'_, Rule>,
+        args: Option<Pair<'_, Rule>>,
+        piped: Option<Expr>,
+    ) -> Result<Expr> {
+        let span = span_of(&name);
+        let text = name.as_str();
+        let Some(args) = args else {
+            let kind = match text {
+                "true" => ExprKind::Bool(true),
+                "false" => ExprKind::Bool(false),
+                "nil" => ExprKind::Nil,
+                _ => ExprKind::Ident(text.into()),
+            };
+            return Ok(node(kind, span));
+        };
+        let mut list: Vec<Expr> = piped.into_iter().collect();
+        for arg in args.into_inner() {
+            let expr = match arg.as_rule() {
+                Rule::closure => {
+                    let arg_span = span_of(&arg);
+                    let mut inner = arg.into_inner();
+                    let body = self.expr0(self.next(&mut inner)?)?;
+                    node(ExprKind::Closure(Box::new(body)), arg_span)
+                }
+                _ => self.expr0(arg)?,
+            };
+            list.push(expr);
+        }
+        if PREDICATE_BUILTINS.contains(&text) {
+            // A predicate may be written without braces: `count(xs, # > 1)`.
+            if let Some(arg) = list.get_mut(1) {
+                if !matches!(arg.kind, ExprKind::Closure(_)) {
+                    let arg_span = arg.span;
+                    let body = std::mem::replace(arg, node(ExprKind::Nil, arg_span));
+                    *arg = node(ExprKind::Closure(Box::new(body)), arg_span);
+                }
+            }
+        }
+        Ok(node(ExprKind::Call(text.into(), list), span))
+    }
+
+    /// A number literal, converted with Go's `strconv` rules as expr's parser does.
+    fn number(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let core = self.next(&mut inner)?;
+        if let Some(bad) = inner.next() {
+            return Err(Error::new(
+                ErrorKind::Parse,
+                span_of(&bad),
+                format!(
+                    "bad number syntax: {}",
+                    go_quote(&format!("{}{}", core.as_str(), bad.as_str()))
+                ),
+            ));
+        }
+        let text = core.as_str().replace('_', "");
+        let lower = text.to_ascii_lowercase();
+        // expr reports literal conversion errors at the token after the number.
+        let fail = |what: &str, func: &str, why: &str| {
+            let at = next_token_offset(self.source, span.end as usize);
+            Error::new(
+                ErrorKind::Parse,
+                Span::at(at),
+                format!(
+                    "invalid {what} literal: strconv.{func}: parsing {}: {why}",
+                    go_quote(&text)
+                ),
+            )
+        };
+        let radix_int = |digits: &str, radix: u32, what: &str| -> Result<Expr> {
+            if digits.is_empty() {
+                return Err(fail(what, "ParseInt", "invalid syntax"));
+            }
+            match i64::from_str_radix(digits, radix) {
+                Ok(v) => Ok(node(ExprKind::Int(v), span)),
+                Err(e) => Err(fail(
+                    what,
+                    "ParseInt",
+                    match e.kind() {
+                        std::num::IntErrorKind::PosOverflow => "value out of range",
+                        _ => "invalid syntax",
+                    },
+                )),
+            }
+        };
+        if lower.starts_with("0x") {
+            radix_int(&text[2..], 16, "hex")
+        } else if lower.contains(['.', 'e']) {
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(node(ExprKind::Float(v), span)),
+                Ok(_) => Err(fail("float", "ParseFloat", "value out of range")),
+                Err(_) => Err(fail("float", "ParseFloat", "invalid syntax")),
+            }
+        } else if lower.starts_with("0b") {
+            radix_int(&text[2..], 2, "binary")
+        } else if lower.starts_with("0o") {
+            radix_int(&text[2..], 8, "octal")
+        } else {
+            radix_int(&text, 10, "integer")
+        }
+    }
+}
+
+/// Quotes a string as Go's `%q` does for the ASCII text of number literals and tokens.
+pub(crate) fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Skips white space and comments from `at`.
+fn skip_trivia(source: &str, mut at: usize) -> usize {
+    let bytes = source.as_bytes();
+    loop {
+        while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+            at += 1;
+        }
+        let rest = &source[at..];
+        if rest.starts_with("//") {
+            at += rest.find('\n').unwrap_or(rest.len());
+        } else if rest.starts_with("/*") {
+            match rest[2..].find("*/") {
+                Some(end) => at += end + 4,
+                None => return source.len(),
+            }
+        } else {
+            return at;
+        }
+    }
+}
+
+/// Where expr's lexer puts the token at `at`: the end of input is the last character.
+fn next_token_offset(source: &str, at: usize) -> usize {
+    let at = skip_trivia(source, at);
+    if at >= source.len() {
+        return eof_offset(source);
+    }
+    at
+}
+
+fn eof_offset(source: &str) -> usize {
+    source.char_indices().next_back().map_or(0, |(i, _)| i)
+}
+
+const OPERATORS: &[&str] = &[
+    "**", "&&", "||", "==", "!=", "<=", ">=", "..", "?.", "??", "::", "!", "%", "&", "*", "+", "-",
+    ".", "/", ":", ";", "<", "=", ">", "?", "^", "|", ",", "#", "~",
+];
+
+/// The `unexpected token …` error for the token that starts at or after `at`.
+fn unexpected_token(source: &str, at: usize) -> Error {
+    let at = skip_trivia(source, at.min(source.len()));
+    let rest = &source[at..];
+    let Some(first) = rest.chars().next() else {
+        return Error::new(
+            ErrorKind::Parse,
+            Span::at(eof_offset(source)),
+            "unexpected token EOF",
+        );
+    };
+    let is_ident = |c: char| c == '_' || c == '$' || c.is_alphanumeric();
+    let (kind, text): (&str, &str) = if first.is_ascii_digit()
+        || (first == '.' && rest[1..].starts_with(|c: char| c.is_ascii_digit()))
+    {
+        let end = rest
+            .find(|c: char| !(is_ident(c) || c == '.'))
+            .unwrap_or(rest.len());
+        ("Number", &rest[..end])
+    } else if is_ident(first) {
+        let end = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
+        let word = &rest[..end];
+        let keyword = matches!(
+            word,
+            "not"
+                | "in"
+                | "and"
+                | "or"
+                | "let"
+                | "if"
+                | "else"
+                | "matches"
+                | "contains"
+                | "startsWith"
+                | "endsWith"
+        );
+        (if keyword { "Operator" } else { "Identifier" }, word)
+    } else if "()[]{}".contains(first) {
+        ("Bracket", &rest[..1])
+    } else if let Some(op) = OPERATORS.iter().find(|op| rest.starts_with(**op)) {
+        ("Operator", op)
+    } else if first == '"' || first == '\'' || first == '`' {
+        let end = rest[1..].find(first).map_or(rest.len(), |e| e + 2);
+        ("String", &rest[1..end.saturating_sub(1).max(1)])
+    } else {
+        return Error::new(
+            ErrorKind::Parse,
+            Span::at(at),
+            format!("unrecognized character: U+{:04X} {first:?}", first as u32),
+        );
+    };
+    Error::new(
+        ErrorKind::Parse,
+        Span::new(at, at + text.len()),
+        format!("unexpected token {kind}({})", go_quote(text)),
+    )
+}
