@@ -17,21 +17,35 @@ use serde_json::{json, Map, Number, Value as Json};
 /// assert!(bad.starts_with(r#"{"error":"#));
 /// ```
 pub fn eval_line(line: &str) -> String {
-    let out = match serde_json::from_str::<Json>(line) {
-        Ok(case) => eval_case(&case),
-        Err(e) => error_json(&format!("malformed input line: {e}"), "parse"),
+    // Written by hand so that the keys keep the documented order.
+    let (first, first_value, second, second_value) = match serde_json::from_str::<Json>(line) {
+        Ok(case) => match evaluate(&case) {
+            Ok((value, ty)) => ("value", to_json(&value), "type", Json::from(ty)),
+            Err(e) => (
+                "error",
+                Json::from(e.to_string()),
+                "kind",
+                Json::from(e.kind().as_str()),
+            ),
+        },
+        Err(e) => (
+            "error",
+            Json::from(format!("malformed input line: {e}")),
+            "kind",
+            Json::from("parse"),
+        ),
     };
-    out.to_string()
+    format!("{{\"{first}\":{first_value},\"{second}\":{second_value}}}")
 }
 
 fn error_json(message: &str, kind: &str) -> Json {
     json!({ "error": message, "kind": kind })
 }
 
-/// A case already parsed as JSON.
+/// A case already parsed as JSON: its output object.
 pub fn eval_case(case: &Json) -> Json {
-    match run_case(case) {
-        Ok(json) => json,
+    match evaluate(case) {
+        Ok((value, ty)) => json!({ "value": to_json(&value), "type": ty }),
         Err(e) => error_json(&e.to_string(), e.kind().as_str()),
     }
 }
@@ -41,7 +55,9 @@ fn input_error(message: String) -> crate::Error {
     crate::Error::unplaced(crate::ErrorKind::Parse, message)
 }
 
-fn run_case(case: &Json) -> crate::Result<Json> {
+/// Compiles and evaluates a case: its value and the name of its type (`int64` under the
+/// `AsInt64` option), or the error.
+pub fn evaluate(case: &Json) -> crate::Result<(Value, &'static str)> {
     let Some(obj) = case.as_object() else {
         return Err(input_error(
             "malformed input line: expected a JSON object".into(),
@@ -121,7 +137,7 @@ fn run_case(case: &Json) -> crate::Result<Json> {
             Some(ty) => ty,
             None => infer_type(json),
         };
-        let value = to_value(json, ty).map_err(|m| input_error(format!("{name}: {m}")))?;
+        let value = to_value(json, ty).map_err(|m| input_error(format!("malformed input line: {name}: {m}")))?;
         let slot = schema.declare(name, ty);
         values.push((slot, value));
     }
@@ -144,7 +160,7 @@ fn run_case(case: &Json) -> crate::Result<Json> {
     } else {
         value.value_type().as_str()
     };
-    Ok(json!({ "value": to_json(&value), "type": ty }))
+    Ok((value, ty))
 }
 
 /// The type of an input with no declared type, from its JSON value.
