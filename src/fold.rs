@@ -44,8 +44,11 @@ pub(crate) fn fold(node: &mut Node) -> Result<()> {
             let op = *op;
             fold(l)?;
             fold(r)?;
-            if let Some(kind) = fold_binary(op, l, r, node.span)? {
-                node.kind = kind;
+            if let Some(folded) = fold_binary(op, l, r, node.span)? {
+                match folded {
+                    Folded::Const(v) => node.kind = NodeKind::Const(v),
+                    Folded::Node(n) => *node = n,
+                }
             }
         }
         NodeKind::Cond(c, a, b) => {
@@ -54,7 +57,7 @@ pub(crate) fn fold(node: &mut Node) -> Result<()> {
             fold(b)?;
             if let NodeKind::Const(Value::Bool(taken)) = c.kind {
                 let branch = if taken { a } else { b };
-                node.kind = take(branch).kind;
+                *node = take(branch);
             }
         }
         NodeKind::Let(local, value, body) => {
@@ -64,7 +67,7 @@ pub(crate) fn fold(node: &mut Node) -> Result<()> {
             }
             fold(body)?;
             if is_const(value) {
-                node.kind = take(body).kind;
+                *node = take(body);
             }
         }
         NodeKind::Seq(items) => {
@@ -81,7 +84,7 @@ pub(crate) fn fold(node: &mut Node) -> Result<()> {
             });
             if items.len() == 1 {
                 if let Some(only) = items.pop() {
-                    node.kind = only.kind;
+                    *node = only;
                 }
             }
         }
@@ -128,12 +131,18 @@ pub(crate) fn fold(node: &mut Node) -> Result<()> {
     Ok(())
 }
 
+/// What a binary operator folds to: a computed constant, or one of its operands.
+enum Folded {
+    Const(Value),
+    Node(Node),
+}
+
 fn fold_binary(
     op: BinaryOp,
-    l: &mut Box<Node>,
-    r: &mut Box<Node>,
+    l: &mut Node,
+    r: &mut Node,
     span: crate::ast::Span,
-) -> Result<Option<NodeKind>> {
+) -> Result<Option<Folded>> {
     match op {
         BinaryOp::And | BinaryOp::Or => {
             // `false && x` is false and `true || x` is true; `true && x` and `false || x`
@@ -142,17 +151,17 @@ fn fold_binary(
             let short = op == BinaryOp::Or;
             if let NodeKind::Const(Value::Bool(b)) = l.kind {
                 if b == short {
-                    return Ok(Some(NodeKind::Const(Value::Bool(b))));
+                    return Ok(Some(Folded::Const(Value::Bool(b))));
                 }
                 if r.ty == Type::Bool || is_const(r) {
-                    return Ok(Some(take(r).kind));
+                    return Ok(Some(Folded::Node(take(r))));
                 }
             }
             Ok(None)
         }
         BinaryOp::Coalesce => Ok(match &l.kind {
-            NodeKind::Const(Value::Nil) => Some(take(r).kind),
-            NodeKind::Const(_) => Some(take(l).kind),
+            NodeKind::Const(Value::Nil) => Some(Folded::Node(take(r))),
+            NodeKind::Const(_) => Some(Folded::Node(take(l))),
             _ => None,
         }),
         _ => {
@@ -168,7 +177,7 @@ fn fold_binary(
             }
             Ok(value::binary(op, a, b, MAX_FOLDED_RANGE + 1)
                 .ok()
-                .map(NodeKind::Const))
+                .map(Folded::Const))
         }
     }
 }

@@ -137,7 +137,8 @@ pub fn evaluate(case: &Json) -> crate::Result<(Value, &'static str)> {
             Some(ty) => ty,
             None => infer_type(json),
         };
-        let value = to_value(json, ty).map_err(|m| input_error(format!("malformed input line: {name}: {m}")))?;
+        let value = to_value(json, ty)
+            .map_err(|m| input_error(format!("malformed input line: {name}: {m}")))?;
         let slot = schema.declare(name, ty);
         values.push((slot, value));
     }

@@ -50,7 +50,10 @@ fn blocks(doc: &str) -> Vec<Block<'_>> {
             }
         }
     }
-    assert!(current.is_none(), "docs/language.md has an unclosed code block");
+    assert!(
+        current.is_none(),
+        "docs/language.md has an unclosed code block"
+    );
     out
 }
 
@@ -125,7 +128,9 @@ fn check_formula_line(line: &str) -> Option<String> {
         };
     }
     let Some((value, ty)) = rhs.rsplit_once(" : ") else {
-        return Some(format!("result {rhs:?} is not `VALUE : TYPE` or `error: MESSAGE`"));
+        return Some(format!(
+            "result {rhs:?} is not `VALUE : TYPE` or `error: MESSAGE`"
+        ));
     };
     let want_value = match value.trim() {
         v @ ("+Inf" | "-Inf" | "NaN") => Json::String(v.to_string()),
@@ -217,6 +222,9 @@ fn the_example_syntax_is_parsed_as_documented() {
     assert_eq!(check_formula_line("1 / 0  =>  +Inf : float"), None);
     assert!(check_formula_line("7 / 2  =>  3 : float").is_some());
     assert!(check_formula_line("7 / 2  =>  3.5 : int").is_some());
-    assert_eq!(check_formula_line("1 % 0  =>  error: integer divide by zero"), None);
+    assert_eq!(
+        check_formula_line("1 % 0  =>  error: integer divide by zero"),
+        None
+    );
     assert!(check_formula_line("1 % 1  =>  error: integer divide by zero").is_some());
 }
