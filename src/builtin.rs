@@ -320,6 +320,9 @@ impl<E> From<String> for PredicateError<E> {
     }
 }
 
+/// A predicate's body: `(element, index, acc)` to its value.
+pub(crate) type PredicateBody<'a, E> = &'a mut dyn FnMut(&Value, usize, &Value) -> Result<Value, E>;
+
 /// Runs a predicate builtin over `array`. `body(element, index, acc)` evaluates the predicate
 /// (with `#`, `#index` and `#acc` bound); it is `None` for `count(xs)` and `sum(xs)`.
 /// The VM and the reference interpreter share this driver, so they can only differ in how
@@ -328,7 +331,7 @@ pub(crate) fn run_predicate<E>(
     kind: Predicate,
     array: &Value,
     init: Option<Value>,
-    mut body: Option<&mut dyn FnMut(&Value, usize, &Value) -> Result<Value, E>>,
+    mut body: Option<PredicateBody<'_, E>>,
 ) -> Result<Value, PredicateError<E>> {
     let items: &[Value] = match array {
         Value::Array(items) => items,

@@ -92,13 +92,11 @@ impl Limits {
                     deepest_sibling: 0,
                     deepest_child: 0,
                 }),
-                b')' | b']' | b'}' => {
-                    if levels.len() > 1 {
-                        if let Some(done) = levels.pop() {
-                            let depth = done.ops.max(done.deepest_sibling) + done.deepest_child + 1;
-                            if let Some(parent) = levels.last_mut() {
-                                parent.deepest_child = parent.deepest_child.max(depth);
-                            }
+                b')' | b']' | b'}' if levels.len() > 1 => {
+                    if let Some(done) = levels.pop() {
+                        let depth = done.ops.max(done.deepest_sibling) + done.deepest_child + 1;
+                        if let Some(parent) = levels.last_mut() {
+                            parent.deepest_child = parent.deepest_child.max(depth);
                         }
                     }
                 }

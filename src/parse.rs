@@ -478,8 +478,8 @@ fn skip_trivia(source: &str, mut at: usize) -> usize {
         let rest = &source[at..];
         if rest.starts_with("//") {
             at += rest.find('\n').unwrap_or(rest.len());
-        } else if rest.starts_with("/*") {
-            match rest[2..].find("*/") {
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            match comment.find("*/") {
                 Some(end) => at += end + 4,
                 None => return source.len(),
             }

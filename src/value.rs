@@ -344,7 +344,7 @@ pub(crate) fn to_int(a: &Value) -> OpResult<i64> {
 
 /// Go's `int(f)` on amd64: truncation, and i64::MIN for NaN and out-of-range values.
 pub(crate) fn float_to_int(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_776e18 || f < -9.223_372_036_854_776e18 {
+    if f.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
         i64::MIN
     } else {
         f as i64
