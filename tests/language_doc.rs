@@ -228,3 +228,12 @@ fn the_example_syntax_is_parsed_as_documented() {
     );
     assert!(check_formula_line("1 % 1  =>  error: integer divide by zero").is_some());
 }
+
+/// §2 says the Rust API adds a "did you mean" hint to an unknown name.
+#[test]
+fn unknown_names_carry_the_documented_hint() {
+    let schema = scalemod::Schema::floats(["pod_cout"]);
+    let err = scalemod::Formula::compile("pod_count + 1", &schema).unwrap_err();
+    assert_eq!(err.message(), "unknown name pod_count");
+    assert_eq!(err.help(), Some("did you mean `pod_cout`?"));
+}
