@@ -5,10 +5,11 @@ use crate::ast::{BinaryOp, Pointer, UnaryOp};
 use crate::builtin::{self, run_predicate, PredicateError};
 use crate::check::{Cast, Checked, Node, NodeKind};
 use crate::error::{Error, ErrorKind, Result};
+use crate::schema::Inputs;
 use crate::value::{self, Value};
 
 /// Evaluates a checked formula over `inputs` (values by slot).
-pub fn interpret(checked: &Checked, inputs: &[Value], max_array_len: usize) -> Result<Value> {
+pub fn interpret(checked: &Checked, inputs: &Inputs, max_array_len: usize) -> Result<Value> {
     let mut interp = Interp {
         inputs,
         locals: vec![Value::Nil; checked.locals as usize],
@@ -25,7 +26,7 @@ struct Scope {
 }
 
 struct Interp<'a> {
-    inputs: &'a [Value],
+    inputs: &'a Inputs,
     locals: Vec<Value>,
     scopes: Vec<Scope>,
     max_array_len: usize,
@@ -40,11 +41,7 @@ impl Interp<'_> {
         let fail = |message: String| runtime(node, message);
         Ok(match &node.kind {
             NodeKind::Const(v) => v.clone(),
-            NodeKind::Input(slot) => self
-                .inputs
-                .get(*slot as usize)
-                .cloned()
-                .unwrap_or(Value::Nil),
+            NodeKind::Input(slot) => self.inputs.value(*slot as usize),
             NodeKind::Local(local) => self.locals[*local as usize].clone(),
             NodeKind::Pointer(pointer, level) => {
                 let scope = &self.scopes[*level as usize];

@@ -41,6 +41,7 @@ pub mod bytecode;
 mod check;
 mod compile;
 mod error;
+pub mod fast;
 mod fold;
 mod interp;
 #[cfg(feature = "cli")]
@@ -85,6 +86,9 @@ pub struct CompileOptions {
     pub allow_undefined: bool,
     /// Whether to fold constants (on by default; off only to test the folder).
     pub fold: bool,
+    /// Whether to build the `f64` fast path where a formula qualifies (on by default; off
+    /// only to test the general VM).
+    pub fast_path: bool,
 }
 
 impl Default for CompileOptions {
@@ -94,6 +98,7 @@ impl Default for CompileOptions {
             cast: None,
             allow_undefined: false,
             fold: true,
+            fast_path: true,
         }
     }
 }
@@ -103,6 +108,8 @@ impl Default for CompileOptions {
 pub struct Formula {
     source: Arc<str>,
     program: Arc<bytecode::Program>,
+    /// The straight-line f64 program, for formulas that qualify.
+    fast: Option<Arc<fast::FastProgram>>,
     result_type: Option<ValueType>,
     inputs: Vec<Slot>,
     input_names: Arc<[Box<str>]>,
@@ -149,6 +156,11 @@ impl Formula {
         }
         let result_type = static_type(&checked.root.ty);
         let program = compile::compile(&checked, &options.limits)?;
+        let fast = if options.fast_path {
+            fast::compile(&checked.root, schema).map(Arc::new)
+        } else {
+            None
+        };
         let mut inputs: Vec<Slot> = program
             .code
             .iter()
@@ -162,6 +174,7 @@ impl Formula {
         Ok(Formula {
             source: source.into(),
             program: Arc::new(program),
+            fast,
             result_type,
             inputs,
             input_names: schema.names().map(Box::from).collect(),
@@ -184,9 +197,73 @@ impl Formula {
     /// let err = f.eval(&inputs).unwrap_err();
     /// assert_eq!(err.message(), "invalid operation: <nil> >= int");
     /// ```
+    #[inline]
     pub fn eval(&self, inputs: &Inputs) -> Result<Value> {
-        vm::run(&self.program, inputs.values(), self.max_array_len)
-            .map_err(|e| e.with_source(&self.source))
+        if let Some(fast) = &self.fast {
+            if let Some(x) = fast.run(inputs.numbers()) {
+                // The fast path's value is exact; its run-time type is known.
+                match fast.value_type {
+                    Some(ValueType::Float) => return Ok(Value::Float(x)),
+                    Some(ValueType::Int) => return Ok(Value::Int(x as i64)),
+                    Some(ValueType::Bool) => return Ok(Value::Bool(x != 0.0)),
+                    _ => {}
+                }
+            }
+        }
+        self.eval_general(inputs)
+    }
+
+    /// Evaluates on the general VM, skipping the fast path.
+    #[cold]
+    fn eval_general(&self, inputs: &Inputs) -> Result<Value> {
+        vm::run(&self.program, inputs, self.max_array_len).map_err(|e| e.with_source(&self.source))
+    }
+
+    /// Evaluates a formula whose result is a number, as a float: the hot path of an
+    /// autoscaler (KEDA's composite metric is always a float).
+    ///
+    /// Numeric formulas run as straight-line `f64` code; the rest, and ticks where an input
+    /// they need is missing, on the general VM. A result that is not a number is an error,
+    /// as under expr's `AsFloat64`.
+    ///
+    /// ```
+    /// use scalemod::{Formula, Inputs, Schema};
+    /// let schema = Schema::floats(["tokens_per_min", "pod_count"]);
+    /// let f = Formula::compile("1 / (tokens_per_min / pod_count)", &schema).unwrap();
+    /// let mut inputs = Inputs::new(&schema);
+    /// inputs.set_f64(schema.slot("tokens_per_min").unwrap(), 6000.0);
+    /// inputs.set_f64(schema.slot("pod_count").unwrap(), 3.0);
+    /// assert_eq!(f.eval_f64(&inputs), Ok(0.0005));
+    /// ```
+    #[inline]
+    pub fn eval_f64(&self, inputs: &Inputs) -> Result<f64> {
+        if let Some(fast) = &self.fast {
+            if fast.kind == Some(fast::Kind::Number) {
+                if let Some(x) = fast.run(inputs.numbers()) {
+                    return Ok(x);
+                }
+            }
+        }
+        self.eval_f64_general(inputs)
+    }
+
+    #[cold]
+    fn eval_f64_general(&self, inputs: &Inputs) -> Result<f64> {
+        match self.eval_general(inputs)? {
+            Value::Int(i) => Ok(i as f64),
+            Value::Float(f) => Ok(f),
+            other => Err(Error::new(
+                ErrorKind::Runtime,
+                ast::Span::new(0, self.source.len()),
+                format!("invalid operation: float({})", other.go_type()),
+            )
+            .with_source(&self.source)),
+        }
+    }
+
+    /// The straight-line `f64` program, if the formula qualifies for the fast path.
+    pub fn fast_program(&self) -> Option<&fast::FastProgram> {
+        self.fast.as_deref()
     }
 
     /// The inputs the formula reads, in slot order.
@@ -330,7 +407,7 @@ pub mod reference {
         inputs: &Inputs,
     ) -> Result<Value> {
         let checked = check_source(source, schema, options).map_err(|e| e.with_source(source))?;
-        interp::interpret(&checked, inputs.values(), options.limits.max_array_len)
+        interp::interpret(&checked, inputs, options.limits.max_array_len)
             .map_err(|e| e.with_source(source))
     }
 }

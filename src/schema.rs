@@ -122,7 +122,8 @@ impl Schema {
 
 /// The values of one tick, by slot: filled once, shared by every formula of the schema.
 ///
-/// Every slot starts missing (nil).
+/// Every slot starts missing (nil). Float inputs are stored as plain `f64`s (the fast path
+/// reads them directly); other values as [`Value`]s.
 ///
 /// ```
 /// use scalemod::{Inputs, Schema, Value};
@@ -130,28 +131,79 @@ impl Schema {
 /// let mut inputs = Inputs::new(&schema);
 /// let a = schema.slot("a").unwrap();
 /// inputs.set(a, 1.5);
-/// assert_eq!(inputs.get(a), &Value::Float(1.5));
+/// assert_eq!(inputs.get(a), Value::Float(1.5));
 /// inputs.set_missing(a);
 /// assert!(inputs.get(a).is_nil());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Inputs {
+    /// Float slots: the value, or one of the tags below. Other slots: unused.
+    numbers: Vec<f64>,
+    /// Non-float slots, and float slots holding a non-number ([`OTHER`]).
     values: Vec<Value>,
+    /// Which slots are declared float.
+    float_slots: Vec<bool>,
 }
+
+/// The bit pattern of a missing float input: a NaN no arithmetic produces (real NaNs are
+/// stored as the canonical NaN).
+pub(crate) const MISSING: u64 = 0x7FF4_0000_0000_0000;
+/// A float slot that holds a non-number; its value is in `values`.
+const OTHER: u64 = 0x7FF4_0000_0000_0001;
+/// The mask and tag that both [`MISSING`] and [`OTHER`] match.
+pub(crate) const TAG_MASK: u64 = 0xFFFF_FFFF_FFFF_FFFE;
 
 impl Inputs {
     /// Inputs for `schema`, all missing.
     pub fn new(schema: &Schema) -> Inputs {
         Inputs {
+            numbers: vec![f64::from_bits(MISSING); schema.len()],
             values: vec![Value::Nil; schema.len()],
+            float_slots: schema
+                .types
+                .iter()
+                .map(|t| *t == InputType::Float)
+                .collect(),
         }
     }
 
-    /// Sets the value in `slot` (a slot of another schema beyond this one's length is ignored).
+    /// Sets a float input (the fast way; a NaN is stored as the canonical NaN). On a slot
+    /// not declared float it sets `Value::Float`.
+    #[inline]
+    pub fn set_f64(&mut self, slot: Slot, value: f64) {
+        let i = slot.0 as usize;
+        if let (Some(n), Some(true)) = (self.numbers.get_mut(i), self.float_slots.get(i)) {
+            *n = if value.is_nan() { f64::NAN } else { value };
+        } else if let Some(v) = self.values.get_mut(i) {
+            *v = Value::Float(value);
+        }
+    }
+
+    /// Sets the value in `slot` (a slot beyond this schema's inputs is ignored). An int given
+    /// to a float input is stored as a float.
     #[inline]
     pub fn set(&mut self, slot: Slot, value: impl Into<Value>) {
-        if let Some(v) = self.values.get_mut(slot.0 as usize) {
-            *v = value.into();
+        let value = value.into();
+        let i = slot.0 as usize;
+        if self.float_slots.get(i) == Some(&true) {
+            let bits = match value {
+                Value::Float(f) => Some(if f.is_nan() { f64::NAN } else { f }),
+                Value::Int(n) => Some(n as f64),
+                Value::Nil => Some(f64::from_bits(MISSING)),
+                _ => None,
+            };
+            match bits {
+                Some(f) => {
+                    self.numbers[i] = f;
+                    self.values[i] = Value::Nil;
+                }
+                None => {
+                    self.numbers[i] = f64::from_bits(OTHER);
+                    self.values[i] = value;
+                }
+            }
+        } else if let Some(v) = self.values.get_mut(i) {
+            *v = value;
         }
     }
 
@@ -163,13 +215,27 @@ impl Inputs {
 
     /// The value in `slot` (nil when missing or out of range).
     #[inline]
-    pub fn get(&self, slot: Slot) -> &Value {
-        self.values.get(slot.0 as usize).unwrap_or(&Value::Nil)
+    pub fn get(&self, slot: Slot) -> Value {
+        self.value(slot.0 as usize)
     }
 
-    /// The values, by slot.
     #[inline]
-    pub(crate) fn values(&self) -> &[Value] {
-        &self.values
+    pub(crate) fn value(&self, i: usize) -> Value {
+        if self.float_slots.get(i) == Some(&true) {
+            let f = self.numbers[i];
+            match f.to_bits() {
+                MISSING => Value::Nil,
+                OTHER => self.values[i].clone(),
+                _ => Value::Float(f),
+            }
+        } else {
+            self.values.get(i).cloned().unwrap_or(Value::Nil)
+        }
+    }
+
+    /// The float slots, with missing values and non-numbers tagged (see [`MISSING`]).
+    #[inline]
+    pub(crate) fn numbers(&self) -> &[f64] {
+        &self.numbers
     }
 }

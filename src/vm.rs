@@ -8,6 +8,7 @@ use crate::builtin::{self, run_predicate, PredicateError};
 use crate::bytecode::{Op, Program};
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::apply_cast;
+use crate::schema::Inputs;
 use crate::value::{self, Value};
 use std::cell::RefCell;
 
@@ -30,7 +31,7 @@ thread_local! {
 }
 
 /// Runs `program` over `inputs` (values by slot).
-pub(crate) fn run(program: &Program, inputs: &[Value], max_array_len: usize) -> Result<Value> {
+pub(crate) fn run(program: &Program, inputs: &Inputs, max_array_len: usize) -> Result<Value> {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => run_in(&mut scratch, program, inputs, max_array_len),
         Err(_) => run_in(&mut Scratch::default(), program, inputs, max_array_len),
@@ -40,7 +41,7 @@ pub(crate) fn run(program: &Program, inputs: &[Value], max_array_len: usize) -> 
 fn run_in(
     scratch: &mut Scratch,
     program: &Program,
-    inputs: &[Value],
+    inputs: &Inputs,
     max_array_len: usize,
 ) -> Result<Value> {
     scratch.stack.clear();
@@ -68,7 +69,7 @@ fn run_in(
 
 struct Machine<'a> {
     program: &'a Program,
-    inputs: &'a [Value],
+    inputs: &'a Inputs,
     scratch: &'a mut Scratch,
     max_array_len: usize,
 }
@@ -120,7 +121,7 @@ impl Machine<'_> {
                     self.scratch.stack.push(v);
                 }
                 Op::Input(slot) => {
-                    let v = self.inputs.get(slot as usize).cloned().unwrap_or_default();
+                    let v = self.inputs.value(slot as usize);
                     self.scratch.stack.push(v);
                 }
                 Op::Local(l) => {

@@ -1,0 +1,955 @@
+//! The fast path: numeric formulas compiled to straight-line code over `f64` registers.
+//!
+//! Most scaling formulas are arithmetic, comparisons and selects over float metrics. For them
+//! the compiler also emits a [`FastProgram`]: typed register instructions, with
+//! superinstructions for the common shapes (an input compared with a constant, `c ? x : k`,
+//! `k / r`), branch-free selects, and no jumps at all, so a run is one pass over a short slice.
+//! Bools are `0.0`/`1.0`; ints that reach it are small constants, exactly representable.
+//!
+//! Only formulas whose every operation is total on numbers qualify, so a run cannot fail: the
+//! one thing it cannot handle, a missing (or non-number) input where one is needed, makes it
+//! return `None`, and the caller falls back to the general VM, which produces expr's exact
+//! result or error. `x ?? k` on an input is handled here, missing or not.
+
+use crate::ast::{BinaryOp, Pointer, UnaryOp};
+use crate::builtin::{Builtin, Predicate};
+use crate::check::{Node, NodeKind, Type};
+use crate::schema::{InputType, Schema, MISSING, TAG_MASK};
+use crate::value::{Value, ValueType};
+
+/// What a fast value means: a number, or a bool as `0.0`/`1.0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Number,
+    Bool,
+}
+
+/// A comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl Cmp {
+    fn from_op(op: BinaryOp) -> Option<Cmp> {
+        Some(match op {
+            BinaryOp::Lt => Cmp::Lt,
+            BinaryOp::Le => Cmp::Le,
+            BinaryOp::Gt => Cmp::Gt,
+            BinaryOp::Ge => Cmp::Ge,
+            BinaryOp::Eq => Cmp::Eq,
+            BinaryOp::Ne => Cmp::Ne,
+            _ => return None,
+        })
+    }
+
+    /// The comparison with its operands swapped: `k < x` is `x > k`.
+    fn flipped(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            other => other,
+        }
+    }
+
+    #[inline(always)]
+    fn apply(self, a: f64, b: f64) -> f64 {
+        let r = match self {
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+        };
+        r as u8 as f64
+    }
+}
+
+/// An arithmetic operator of the fast path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `**`
+    Pow,
+    /// `max` of two: the first unless the second is greater (a NaN first wins).
+    Max,
+    /// `min` of two.
+    Min,
+    /// `&&` of two bools.
+    And,
+    /// `||` of two bools.
+    Or,
+}
+
+impl Arith {
+    #[inline(always)]
+    fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            Arith::Add => a + b,
+            Arith::Sub => a - b,
+            Arith::Mul => a * b,
+            Arith::Div => a / b,
+            Arith::Pow => crate::value::go_pow(a, b),
+            Arith::Max => select(a < b, b, a),
+            Arith::Min => select(a > b, b, a),
+            Arith::And => a * b,
+            Arith::Or => a + b - a * b,
+        }
+    }
+}
+
+/// A one-operand function of the fast path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unary {
+    /// `-x`
+    Neg,
+    /// `!x` on a bool.
+    Not,
+    /// `abs(x)`
+    Abs,
+    /// `floor(x)`
+    Floor,
+    /// `ceil(x)`
+    Ceil,
+    /// `round(x)`
+    Round,
+    /// `int(x)`, Go's truncating conversion.
+    Int,
+    /// A copy, to take ownership of a register that must not be overwritten.
+    Copy,
+}
+
+impl Unary {
+    #[inline(always)]
+    fn apply(self, a: f64) -> f64 {
+        match self {
+            Unary::Neg => -a,
+            Unary::Not => 1.0 - a,
+            Unary::Abs => select(a < 0.0, -a, a),
+            Unary::Floor => a.floor(),
+            Unary::Ceil => a.ceil(),
+            Unary::Round => a.round(),
+            Unary::Int => crate::value::float_to_int(a) as f64,
+            Unary::Copy => a,
+        }
+    }
+}
+
+/// A branch-free `if c { a } else { b }`.
+#[inline(always)]
+fn select(c: bool, a: f64, b: f64) -> f64 {
+    let mask = (c as u64).wrapping_neg();
+    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
+}
+
+/// One fast instruction: 8 bytes. `d`, `a`, `b`, `c` are registers; `k` a constant; `s` an
+/// input slot.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FastOp {
+    /// `d = input[s]` (bails if missing).
+    In {
+        /// Destination register.
+        d: u8,
+        /// Input slot.
+        s: u32,
+    },
+    /// `d = input[s] ?? K[k]`.
+    InOrK {
+        /// Destination register.
+        d: u8,
+        /// Input slot.
+        s: u16,
+        /// Constant.
+        k: u16,
+    },
+    /// `d = input[s] ?? r[a]`.
+    InOr {
+        /// Destination register.
+        d: u8,
+        /// Register with the fallback.
+        a: u8,
+        /// Input slot.
+        s: u16,
+    },
+    /// `d = K[k]`.
+    K {
+        /// Destination register.
+        d: u8,
+        /// Constant.
+        k: u32,
+    },
+    /// `d = r[a] op r[b]`.
+    Op {
+        /// Operator.
+        op: Arith,
+        /// Destination register.
+        d: u8,
+        /// Left operand.
+        a: u8,
+        /// Right operand.
+        b: u8,
+    },
+    /// `d = r[a] op K[k]`.
+    OpK {
+        /// Operator.
+        op: Arith,
+        /// Destination register.
+        d: u8,
+        /// Left operand.
+        a: u8,
+        /// Right constant.
+        k: u16,
+    },
+    /// `d = K[k] op r[a]`.
+    KOp {
+        /// Operator.
+        op: Arith,
+        /// Destination register.
+        d: u8,
+        /// Left constant.
+        k: u16,
+        /// Right operand.
+        a: u8,
+    },
+    /// `d = input[s] op input[t]`.
+    InOpIn {
+        /// Operator.
+        op: Arith,
+        /// Destination register.
+        d: u8,
+        /// Left slot.
+        s: u16,
+        /// Right slot.
+        t: u16,
+    },
+    /// `d = r[a] cmp r[b]`.
+    Cmp {
+        /// Comparison.
+        cmp: Cmp,
+        /// Destination register.
+        d: u8,
+        /// Left operand.
+        a: u8,
+        /// Right operand.
+        b: u8,
+    },
+    /// `d = r[a] cmp K[k]`.
+    CmpK {
+        /// Comparison.
+        cmp: Cmp,
+        /// Destination register.
+        d: u8,
+        /// Left operand.
+        a: u8,
+        /// Right constant.
+        k: u16,
+    },
+    /// `d = input[s] cmp K[k]`.
+    InCmpK {
+        /// Comparison.
+        cmp: Cmp,
+        /// Destination register.
+        d: u8,
+        /// Input slot.
+        s: u16,
+        /// Constant.
+        k: u16,
+    },
+    /// `d = r[d] && (input[s] cmp K[k])`: a chain of guards.
+    AndInCmpK {
+        /// Comparison.
+        cmp: Cmp,
+        /// Accumulating register.
+        d: u8,
+        /// Input slot.
+        s: u16,
+        /// Constant.
+        k: u16,
+    },
+    /// `d = f(r[a])`.
+    Unary {
+        /// Function.
+        f: Unary,
+        /// Destination register.
+        d: u8,
+        /// Operand.
+        a: u8,
+    },
+    /// `d = r[c] ? r[a] : r[b]`.
+    Sel {
+        /// Destination register.
+        d: u8,
+        /// Condition.
+        c: u8,
+        /// Value if true.
+        a: u8,
+        /// Value if false.
+        b: u8,
+    },
+    /// `d = r[c] ? r[a] : K[k]`.
+    SelK {
+        /// Destination register.
+        d: u8,
+        /// Condition.
+        c: u8,
+        /// Value if true.
+        a: u8,
+        /// Constant if false.
+        k: u16,
+    },
+    /// `d = r[c] ? K[k] : r[b]`.
+    KSel {
+        /// Destination register.
+        d: u8,
+        /// Condition.
+        c: u8,
+        /// Constant if true.
+        k: u16,
+        /// Value if false.
+        b: u8,
+    },
+    /// `d = r[c] ? input[s] : K[k]` (bails if the input is missing).
+    SelInK {
+        /// Destination register.
+        d: u8,
+        /// Condition.
+        c: u8,
+        /// Input slot if true.
+        s: u16,
+        /// Constant if false.
+        k: u16,
+    },
+}
+
+/// A compiled fast program: straight-line code; the result is in register `result`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FastProgram {
+    /// The instructions.
+    pub code: Vec<FastOp>,
+    /// The constants.
+    pub constants: Vec<f64>,
+    /// The register holding the result at the end.
+    pub result: u8,
+    /// How many registers the program uses.
+    pub registers: u8,
+    /// The result's kind: a number or a bool.
+    pub(crate) kind: Option<Kind>,
+    /// The result's type at run time, when every run gives the same one (`max(1, x)` gives
+    /// an int or a float, whatever its static type says).
+    pub(crate) value_type: Option<ValueType>,
+}
+
+/// The most registers a fast program may use.
+const MAX_REGISTERS: usize = 32;
+
+/// An operand before it is put in a register.
+#[derive(Clone, Copy, Debug)]
+enum Operand {
+    /// A temporary register the holder owns and may overwrite.
+    Reg(u8),
+    /// A register someone else still needs (an unrolled predicate's element).
+    Borrowed(u8),
+    Const(u16),
+    Input(u16),
+}
+
+/// Compiles a checked (and folded) tree to a fast program, or `None` when the formula needs
+/// the general VM.
+pub(crate) fn compile(root: &Node, schema: &Schema) -> Option<FastProgram> {
+    let mut c = FastCompiler {
+        schema,
+        program: FastProgram::default(),
+        next: 0,
+        element: None,
+    };
+    let (operand, kind) = c.operand(root)?;
+    let result = c.to_reg(operand)?;
+    c.program.result = result;
+    c.program.kind = Some(kind);
+    c.program.value_type = runtime_type(root);
+    Some(c.program)
+}
+
+/// The type of every value `node` can give on the fast path (where no input is missing),
+/// if it is always the same.
+fn runtime_type(node: &Node) -> Option<ValueType> {
+    let same = |a: Option<ValueType>, b: Option<ValueType>| if a == b { a } else { None };
+    match &node.kind {
+        NodeKind::Const(v) => Some(v.value_type()),
+        NodeKind::Input(_) => Some(ValueType::Float),
+        NodeKind::Pointer(..) => None,
+        NodeKind::Unary(UnaryOp::Not, _) => Some(ValueType::Bool),
+        NodeKind::Unary(_, x) => runtime_type(x),
+        NodeKind::Binary(op, l, r) => match op {
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
+                match (runtime_type(l)?, runtime_type(r)?) {
+                    (ValueType::Int, ValueType::Int) => Some(ValueType::Int),
+                    _ => Some(ValueType::Float),
+                }
+            }
+            BinaryOp::Div | BinaryOp::Pow => Some(ValueType::Float),
+            BinaryOp::Coalesce => same(runtime_type(l), runtime_type(r)),
+            _ => Some(ValueType::Bool),
+        },
+        NodeKind::Cond(_, a, b) => same(runtime_type(a), runtime_type(b)),
+        NodeKind::Call(builtin, args) => match builtin {
+            Builtin::Abs => runtime_type(args.first()?),
+            Builtin::Int => Some(ValueType::Int),
+            Builtin::Max | Builtin::Min => args.iter().map(runtime_type).reduce(same).flatten(),
+            _ => Some(ValueType::Float),
+        },
+        NodeKind::Predicate { kind, .. } => match kind {
+            Predicate::Count => Some(ValueType::Int),
+            _ => Some(ValueType::Bool),
+        },
+        _ => None,
+    }
+}
+
+struct FastCompiler<'a> {
+    schema: &'a Schema,
+    program: FastProgram,
+    /// The next free register; registers above it are free.
+    next: u8,
+    /// What `#` stands for while unrolling a predicate over a literal array.
+    element: Option<(Operand, Kind, u32)>,
+}
+
+impl FastCompiler<'_> {
+    fn alloc(&mut self) -> Option<u8> {
+        let r = self.next;
+        if r as usize >= MAX_REGISTERS {
+            return None;
+        }
+        self.next += 1;
+        self.program.registers = self.program.registers.max(self.next);
+        Some(r)
+    }
+
+    fn emit(&mut self, op: FastOp) {
+        self.program.code.push(op);
+    }
+
+    fn constant(&mut self, v: f64) -> Option<u16> {
+        if let Some(i) = self
+            .program
+            .constants
+            .iter()
+            .position(|c| c.to_bits() == v.to_bits())
+        {
+            return u16::try_from(i).ok();
+        }
+        let i = u16::try_from(self.program.constants.len()).ok()?;
+        self.program.constants.push(v);
+        Some(i)
+    }
+
+    /// Puts an operand in a register the caller owns (the top one when it is new).
+    fn to_reg(&mut self, operand: Operand) -> Option<u8> {
+        Some(match operand {
+            Operand::Reg(r) => r,
+            Operand::Borrowed(a) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::Unary {
+                    f: Unary::Copy,
+                    d,
+                    a,
+                });
+                d
+            }
+            Operand::Const(k) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::K { d, k: k as u32 });
+                d
+            }
+            Operand::Input(s) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::In { d, s: s as u32 });
+                d
+            }
+        })
+    }
+
+    /// A node's value as an operand, without emitting code for constants and inputs.
+    fn operand(&mut self, node: &Node) -> Option<(Operand, Kind)> {
+        match &node.kind {
+            NodeKind::Const(v) => {
+                let (f, kind) = match *v {
+                    Value::Float(f) => (f, Kind::Number),
+                    Value::Int(i) if i.unsigned_abs() <= 1 << 53 => (i as f64, Kind::Number),
+                    Value::Bool(b) => (b as u8 as f64, Kind::Bool),
+                    _ => return None,
+                };
+                Some((Operand::Const(self.constant(f)?), kind))
+            }
+            NodeKind::Input(slot) => {
+                if self.schema.input_type(crate::Slot(*slot)) != InputType::Float {
+                    return None;
+                }
+                Some((Operand::Input(u16::try_from(*slot).ok()?), Kind::Number))
+            }
+            NodeKind::Pointer(Pointer::Element, level) => match self.element {
+                Some((operand, kind, l)) if l == *level => Some((operand, kind)),
+                _ => None,
+            },
+            _ => {
+                let (r, kind) = self.reg(node)?;
+                Some((Operand::Reg(r), kind))
+            }
+        }
+    }
+
+    /// Compiles a node into a new register (the top one).
+    fn reg(&mut self, node: &Node) -> Option<(u8, Kind)> {
+        match &node.kind {
+            NodeKind::Unary(op, operand) => {
+                let (x, kind) = self.operand(operand)?;
+                let f = match (op, kind) {
+                    (UnaryOp::Neg, Kind::Number) if node.ty == Type::Float => Unary::Neg,
+                    (UnaryOp::Not, Kind::Bool) => Unary::Not,
+                    (UnaryOp::Plus, Kind::Number) if node.ty == Type::Float => {
+                        return Some((self.to_reg(x)?, kind))
+                    }
+                    _ => return None,
+                };
+                let a = self.to_reg(x)?;
+                self.emit(FastOp::Unary { f, d: a, a });
+                Some((a, kind))
+            }
+            NodeKind::Binary(op, l, r) => self.binary(*op, l, r, &node.ty),
+            NodeKind::Cond(c, a, b) => self.cond(c, a, b),
+            NodeKind::Call(builtin, args) => self.call(*builtin, args),
+            NodeKind::Predicate {
+                kind,
+                array,
+                body: Some(body),
+                init: None,
+                level,
+            } => self.unrolled(*kind, array, body, *level),
+            _ => None,
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, l: &Node, r: &Node, ty: &Type) -> Option<(u8, Kind)> {
+        if let Some(cmp) = Cmp::from_op(op) {
+            let (a, ka) = self.operand(l)?;
+            let (b, kb) = self.operand(r)?;
+            if ka != kb {
+                return None;
+            }
+            return Some((self.compare(cmp, a, b)?, Kind::Bool));
+        }
+        if op == BinaryOp::Coalesce {
+            // A computed left side is never nil here; an input may be missing.
+            let (a, kind) = self.operand(l)?;
+            let Operand::Input(s) = a else {
+                return Some((self.to_reg(a)?, kind));
+            };
+            let (b, kb) = self.operand(r)?;
+            if kb != kind {
+                return None;
+            }
+            return Some(match b {
+                Operand::Const(k) => {
+                    let d = self.alloc()?;
+                    self.emit(FastOp::InOrK { d, s, k });
+                    (d, kind)
+                }
+                other => {
+                    let a = self.to_reg(other)?;
+                    self.emit(FastOp::InOr { d: a, a, s });
+                    (a, kind)
+                }
+            });
+        }
+        let (arith, kind) = match op {
+            // Int arithmetic wraps; only float arithmetic is done here.
+            BinaryOp::Add if *ty == Type::Float => (Arith::Add, Kind::Number),
+            BinaryOp::Sub if *ty == Type::Float => (Arith::Sub, Kind::Number),
+            BinaryOp::Mul if *ty == Type::Float => (Arith::Mul, Kind::Number),
+            BinaryOp::Div => (Arith::Div, Kind::Number),
+            BinaryOp::Pow => (Arith::Pow, Kind::Number),
+            BinaryOp::And => (Arith::And, Kind::Bool),
+            BinaryOp::Or => (Arith::Or, Kind::Bool),
+            _ => return None,
+        };
+        // `guard && x cmp k`: fold the comparison into the accumulating register.
+        if arith == Arith::And {
+            if let NodeKind::Binary(rop, rl, rr) = &r.kind {
+                if let (Some(cmp), NodeKind::Input(_), NodeKind::Const(_)) =
+                    (Cmp::from_op(*rop), &rl.kind, &rr.kind)
+                {
+                    let (acc, ka) = self.operand(l)?;
+                    let (x, kx) = self.operand(rl)?;
+                    let (k, kk) = self.operand(rr)?;
+                    if let (
+                        Kind::Bool,
+                        Kind::Number,
+                        Kind::Number,
+                        Operand::Input(s),
+                        Operand::Const(k),
+                    ) = (ka, kx, kk, x, k)
+                    {
+                        let d = self.to_reg(acc)?;
+                        self.emit(FastOp::AndInCmpK { cmp, d, s, k });
+                        return Some((d, Kind::Bool));
+                    }
+                    return None;
+                }
+            }
+        }
+        let (a, ka) = self.operand(l)?;
+        let (b, kb) = self.operand(r)?;
+        let operand_kind = if kind == Kind::Bool {
+            Kind::Bool
+        } else {
+            Kind::Number
+        };
+        if ka != operand_kind || kb != operand_kind {
+            return None;
+        }
+        Some((self.arith(arith, a, b)?, kind))
+    }
+
+    fn arith(&mut self, op: Arith, a: Operand, b: Operand) -> Option<u8> {
+        Some(match (a, b) {
+            (Operand::Input(s), Operand::Input(t)) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::InOpIn { op, d, s, t });
+                d
+            }
+            (Operand::Const(k), b) => {
+                let a = self.to_reg(b)?;
+                self.emit(FastOp::KOp { op, d: a, k, a });
+                a
+            }
+            (a, Operand::Const(k)) => {
+                let a = self.to_reg(a)?;
+                self.emit(FastOp::OpK { op, d: a, a, k });
+                a
+            }
+            (a, b) => {
+                let a = self.to_reg(a)?;
+                let b = self.to_reg(b)?;
+                let d = a.min(b);
+                self.emit(FastOp::Op { op, d, a, b });
+                // Both were temporaries on top of the register stack: the higher one is free.
+                self.next = d + 1;
+                d
+            }
+        })
+    }
+
+    fn compare(&mut self, cmp: Cmp, a: Operand, b: Operand) -> Option<u8> {
+        Some(match (a, b) {
+            (Operand::Input(s), Operand::Const(k)) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::InCmpK { cmp, d, s, k });
+                d
+            }
+            (Operand::Const(k), Operand::Input(s)) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::InCmpK {
+                    cmp: cmp.flipped(),
+                    d,
+                    s,
+                    k,
+                });
+                d
+            }
+            (a, Operand::Const(k)) => {
+                let a = self.to_reg(a)?;
+                self.emit(FastOp::CmpK { cmp, d: a, a, k });
+                a
+            }
+            (Operand::Const(k), b) => {
+                let a = self.to_reg(b)?;
+                self.emit(FastOp::CmpK {
+                    cmp: cmp.flipped(),
+                    d: a,
+                    a,
+                    k,
+                });
+                a
+            }
+            (a, b) => {
+                let a = self.to_reg(a)?;
+                let b = self.to_reg(b)?;
+                let d = a.min(b);
+                self.emit(FastOp::Cmp { cmp, d, a, b });
+                self.next = d + 1;
+                d
+            }
+        })
+    }
+
+    fn cond(&mut self, c: &Node, a: &Node, b: &Node) -> Option<(u8, Kind)> {
+        let (cond, kc) = self.operand(c)?;
+        if kc != Kind::Bool {
+            return None;
+        }
+        let one_zero = |n: &Node, want: f64| match n.kind {
+            NodeKind::Const(Value::Int(i)) => i as f64 == want,
+            NodeKind::Const(Value::Float(f)) => f.to_bits() == want.to_bits(),
+            _ => false,
+        };
+        // `c ? 1 : 0` is the condition itself; `c ? 0 : 1` its negation.
+        if one_zero(a, 1.0) && one_zero(b, 0.0) {
+            return Some((self.to_reg(cond)?, Kind::Number));
+        }
+        if one_zero(a, 0.0) && one_zero(b, 1.0) {
+            let r = self.to_reg(cond)?;
+            self.emit(FastOp::Unary {
+                f: Unary::Not,
+                d: r,
+                a: r,
+            });
+            return Some((r, Kind::Number));
+        }
+        let c = self.to_reg(cond)?;
+        let (x, kx) = self.operand(a)?;
+        let (y, ky) = self.operand(b)?;
+        if kx != ky {
+            return None;
+        }
+        match (x, y) {
+            (Operand::Input(s), Operand::Const(k)) => {
+                self.emit(FastOp::SelInK { d: c, c, s, k });
+            }
+            (x, Operand::Const(k)) => {
+                let a = self.to_reg(x)?;
+                self.emit(FastOp::SelK { d: c, c, a, k });
+            }
+            (Operand::Const(k), y) => {
+                let b = self.to_reg(y)?;
+                self.emit(FastOp::KSel { d: c, c, k, b });
+            }
+            (x, y) => {
+                let a = self.to_reg(x)?;
+                let b = self.to_reg(y)?;
+                self.emit(FastOp::Sel { d: c, c, a, b });
+            }
+        }
+        self.next = c + 1;
+        Some((c, kx))
+    }
+
+    fn call(&mut self, builtin: Builtin, args: &[Node]) -> Option<(u8, Kind)> {
+        let unary = match builtin {
+            Builtin::Abs if args.first()?.ty == Type::Float => Some(Unary::Abs),
+            Builtin::Floor => Some(Unary::Floor),
+            Builtin::Ceil => Some(Unary::Ceil),
+            Builtin::Round => Some(Unary::Round),
+            Builtin::Int => Some(Unary::Int),
+            Builtin::Float => None,
+            Builtin::Max | Builtin::Min => {
+                let op = if builtin == Builtin::Max {
+                    Arith::Max
+                } else {
+                    Arith::Min
+                };
+                let (first, rest) = args.split_first()?;
+                let (x, kind) = self.operand(first)?;
+                if kind != Kind::Number || first.ty.is_array() {
+                    return None;
+                }
+                let mut acc = self.to_reg(x)?;
+                for arg in rest {
+                    let (y, ky) = self.operand(arg)?;
+                    if ky != Kind::Number || arg.ty.is_array() {
+                        return None;
+                    }
+                    acc = self.arith(op, Operand::Reg(acc), y)?;
+                }
+                return Some((acc, Kind::Number));
+            }
+            _ => return None,
+        };
+        let [arg] = args else { return None };
+        let (x, kind) = self.operand(arg)?;
+        if kind != Kind::Number {
+            return None;
+        }
+        let a = self.to_reg(x)?;
+        if let Some(f) = unary {
+            self.emit(FastOp::Unary { f, d: a, a });
+        }
+        Some((a, Kind::Number))
+    }
+
+    /// `count`, `any` and `all` over an array literal, unrolled: the body once per element.
+    fn unrolled(
+        &mut self,
+        kind: Predicate,
+        array: &Node,
+        body: &Node,
+        level: u32,
+    ) -> Option<(u8, Kind)> {
+        let (op, result) = match kind {
+            Predicate::Count => (Arith::Add, Kind::Number),
+            Predicate::Any => (Arith::Or, Kind::Bool),
+            Predicate::All => (Arith::And, Kind::Bool),
+            _ => return None,
+        };
+        let elements: Vec<(Operand, Kind)> = match &array.kind {
+            NodeKind::Array(items) if items.len() <= 16 => items
+                .iter()
+                .map(|item| self.operand(item))
+                .collect::<Option<_>>()?,
+            NodeKind::Const(Value::Array(items)) if items.len() <= 16 => {
+                let mut out = Vec::new();
+                for item in items.iter() {
+                    let f = match *item {
+                        Value::Float(f) => f,
+                        Value::Int(i) if i.unsigned_abs() <= 1 << 53 => i as f64,
+                        _ => return None,
+                    };
+                    out.push((Operand::Const(self.constant(f)?), Kind::Number));
+                }
+                out
+            }
+            _ => return None,
+        };
+        let empty = match kind {
+            Predicate::All => 1.0,
+            _ => 0.0,
+        };
+        let mut acc: Option<u8> = None;
+        for (element, ek) in elements {
+            let element = match element {
+                Operand::Reg(r) => Operand::Borrowed(r),
+                other => other,
+            };
+            let saved = self.element.replace((element, ek, level));
+            let value = self.operand(body);
+            self.element = saved;
+            let (v, kv) = value?;
+            if kv != Kind::Bool {
+                return None;
+            }
+            acc = Some(match acc {
+                None => self.to_reg(v)?,
+                Some(acc) => self.arith(op, Operand::Reg(acc), v)?,
+            });
+        }
+        let r = match acc {
+            Some(r) => r,
+            None => {
+                let k = self.constant(empty)?;
+                self.to_reg(Operand::Const(k))?
+            }
+        };
+        Some((r, result))
+    }
+}
+
+impl FastProgram {
+    /// Runs the program over the float inputs; `None` when an input it needs is missing.
+    #[inline]
+    pub(crate) fn run(&self, inputs: &[f64]) -> Option<f64> {
+        if self.registers <= 4 {
+            self.run_with::<4>(inputs)
+        } else if self.registers <= 8 {
+            self.run_with::<8>(inputs)
+        } else {
+            self.run_with::<32>(inputs)
+        }
+    }
+
+    #[inline(always)]
+    fn run_with<const N: usize>(&self, inputs: &[f64]) -> Option<f64> {
+        let mut r = [0.0f64; N];
+        let k = &self.constants[..];
+        // Registers are indexed modulo N (a power of two the compiler stays under), which
+        // keeps the indexing free of bounds checks.
+        let m = N - 1;
+        let input = |s: usize| -> Option<f64> {
+            let v = *inputs.get(s)?;
+            if v.to_bits() & TAG_MASK == MISSING {
+                None
+            } else {
+                Some(v)
+            }
+        };
+        let konst = |i: u16| -> f64 { k.get(i as usize).copied().unwrap_or(f64::NAN) };
+        for op in &self.code {
+            match *op {
+                FastOp::In { d, s } => r[d as usize & m] = input(s as usize)?,
+                FastOp::InOrK { d, s, k } => {
+                    r[d as usize & m] = input(s as usize).unwrap_or_else(|| konst(k))
+                }
+                FastOp::InOr { d, a, s } => {
+                    let fallback = r[a as usize & m];
+                    r[d as usize & m] = input(s as usize).unwrap_or(fallback)
+                }
+                FastOp::K { d, k } => r[d as usize & m] = konst(k as u16),
+                FastOp::Op { op, d, a, b } => {
+                    r[d as usize & m] = op.apply(r[a as usize & m], r[b as usize & m])
+                }
+                FastOp::OpK { op, d, a, k } => {
+                    r[d as usize & m] = op.apply(r[a as usize & m], konst(k))
+                }
+                FastOp::KOp { op, d, k, a } => {
+                    r[d as usize & m] = op.apply(konst(k), r[a as usize & m])
+                }
+                FastOp::InOpIn { op, d, s, t } => {
+                    r[d as usize & m] = op.apply(input(s as usize)?, input(t as usize)?)
+                }
+                FastOp::Cmp { cmp, d, a, b } => {
+                    r[d as usize & m] = cmp.apply(r[a as usize & m], r[b as usize & m])
+                }
+                FastOp::CmpK { cmp, d, a, k } => {
+                    r[d as usize & m] = cmp.apply(r[a as usize & m], konst(k))
+                }
+                FastOp::InCmpK { cmp, d, s, k } => {
+                    r[d as usize & m] = cmp.apply(input(s as usize)?, konst(k))
+                }
+                FastOp::AndInCmpK { cmp, d, s, k } => {
+                    r[d as usize & m] *= cmp.apply(input(s as usize)?, konst(k))
+                }
+                FastOp::Unary { f, d, a } => r[d as usize & m] = f.apply(r[a as usize & m]),
+                FastOp::Sel { d, c, a, b } => {
+                    r[d as usize & m] = select(
+                        r[c as usize & m] != 0.0,
+                        r[a as usize & m],
+                        r[b as usize & m],
+                    )
+                }
+                FastOp::SelK { d, c, a, k } => {
+                    r[d as usize & m] =
+                        select(r[c as usize & m] != 0.0, r[a as usize & m], konst(k))
+                }
+                FastOp::KSel { d, c, k, b } => {
+                    r[d as usize & m] =
+                        select(r[c as usize & m] != 0.0, konst(k), r[b as usize & m])
+                }
+                FastOp::SelInK { d, c, s, k } => {
+                    r[d as usize & m] =
+                        select(r[c as usize & m] != 0.0, input(s as usize)?, konst(k))
+                }
+            }
+        }
+        Some(r[self.result as usize & m])
+    }
+}
