@@ -384,7 +384,7 @@ pub(crate) fn compile(root: &Node, schema: &Schema) -> Option<FastProgram> {
         element: None,
     };
     let (operand, kind) = c.operand(root)?;
-    let result = c.to_reg(operand)?;
+    let result = c.in_reg(operand)?;
     c.program.result = result;
     c.program.kind = Some(kind);
     c.program.value_type = runtime_type(root);
@@ -466,7 +466,7 @@ impl FastCompiler<'_> {
     }
 
     /// Puts an operand in a register the caller owns (the top one when it is new).
-    fn to_reg(&mut self, operand: Operand) -> Option<u8> {
+    fn in_reg(&mut self, operand: Operand) -> Option<u8> {
         Some(match operand {
             Operand::Reg(r) => r,
             Operand::Borrowed(a) => {
@@ -529,11 +529,11 @@ impl FastCompiler<'_> {
                     (UnaryOp::Neg, Kind::Number) if node.ty == Type::Float => Unary::Neg,
                     (UnaryOp::Not, Kind::Bool) => Unary::Not,
                     (UnaryOp::Plus, Kind::Number) if node.ty == Type::Float => {
-                        return Some((self.to_reg(x)?, kind))
+                        return Some((self.in_reg(x)?, kind))
                     }
                     _ => return None,
                 };
-                let a = self.to_reg(x)?;
+                let a = self.in_reg(x)?;
                 self.emit(FastOp::Unary { f, d: a, a });
                 Some((a, kind))
             }
@@ -564,7 +564,7 @@ impl FastCompiler<'_> {
             // A computed left side is never nil here; an input may be missing.
             let (a, kind) = self.operand(l)?;
             let Operand::Input(s) = a else {
-                return Some((self.to_reg(a)?, kind));
+                return Some((self.in_reg(a)?, kind));
             };
             let (b, kb) = self.operand(r)?;
             if kb != kind {
@@ -577,7 +577,7 @@ impl FastCompiler<'_> {
                     (d, kind)
                 }
                 other => {
-                    let a = self.to_reg(other)?;
+                    let a = self.in_reg(other)?;
                     self.emit(FastOp::InOr { d: a, a, s });
                     (a, kind)
                 }
@@ -611,7 +611,7 @@ impl FastCompiler<'_> {
                         Operand::Const(k),
                     ) = (ka, kx, kk, x, k)
                     {
-                        let d = self.to_reg(acc)?;
+                        let d = self.in_reg(acc)?;
                         self.emit(FastOp::AndInCmpK { cmp, d, s, k });
                         return Some((d, Kind::Bool));
                     }
@@ -640,18 +640,18 @@ impl FastCompiler<'_> {
                 d
             }
             (Operand::Const(k), b) => {
-                let a = self.to_reg(b)?;
+                let a = self.in_reg(b)?;
                 self.emit(FastOp::KOp { op, d: a, k, a });
                 a
             }
             (a, Operand::Const(k)) => {
-                let a = self.to_reg(a)?;
+                let a = self.in_reg(a)?;
                 self.emit(FastOp::OpK { op, d: a, a, k });
                 a
             }
             (a, b) => {
-                let a = self.to_reg(a)?;
-                let b = self.to_reg(b)?;
+                let a = self.in_reg(a)?;
+                let b = self.in_reg(b)?;
                 let d = a.min(b);
                 self.emit(FastOp::Op { op, d, a, b });
                 // Both were temporaries on top of the register stack: the higher one is free.
@@ -679,12 +679,12 @@ impl FastCompiler<'_> {
                 d
             }
             (a, Operand::Const(k)) => {
-                let a = self.to_reg(a)?;
+                let a = self.in_reg(a)?;
                 self.emit(FastOp::CmpK { cmp, d: a, a, k });
                 a
             }
             (Operand::Const(k), b) => {
-                let a = self.to_reg(b)?;
+                let a = self.in_reg(b)?;
                 self.emit(FastOp::CmpK {
                     cmp: cmp.flipped(),
                     d: a,
@@ -694,8 +694,8 @@ impl FastCompiler<'_> {
                 a
             }
             (a, b) => {
-                let a = self.to_reg(a)?;
-                let b = self.to_reg(b)?;
+                let a = self.in_reg(a)?;
+                let b = self.in_reg(b)?;
                 let d = a.min(b);
                 self.emit(FastOp::Cmp { cmp, d, a, b });
                 self.next = d + 1;
@@ -716,10 +716,10 @@ impl FastCompiler<'_> {
         };
         // `c ? 1 : 0` is the condition itself; `c ? 0 : 1` its negation.
         if one_zero(a, 1.0) && one_zero(b, 0.0) {
-            return Some((self.to_reg(cond)?, Kind::Number));
+            return Some((self.in_reg(cond)?, Kind::Number));
         }
         if one_zero(a, 0.0) && one_zero(b, 1.0) {
-            let r = self.to_reg(cond)?;
+            let r = self.in_reg(cond)?;
             self.emit(FastOp::Unary {
                 f: Unary::Not,
                 d: r,
@@ -727,7 +727,7 @@ impl FastCompiler<'_> {
             });
             return Some((r, Kind::Number));
         }
-        let c = self.to_reg(cond)?;
+        let c = self.in_reg(cond)?;
         let (x, kx) = self.operand(a)?;
         let (y, ky) = self.operand(b)?;
         if kx != ky {
@@ -738,16 +738,16 @@ impl FastCompiler<'_> {
                 self.emit(FastOp::SelInK { d: c, c, s, k });
             }
             (x, Operand::Const(k)) => {
-                let a = self.to_reg(x)?;
+                let a = self.in_reg(x)?;
                 self.emit(FastOp::SelK { d: c, c, a, k });
             }
             (Operand::Const(k), y) => {
-                let b = self.to_reg(y)?;
+                let b = self.in_reg(y)?;
                 self.emit(FastOp::KSel { d: c, c, k, b });
             }
             (x, y) => {
-                let a = self.to_reg(x)?;
-                let b = self.to_reg(y)?;
+                let a = self.in_reg(x)?;
+                let b = self.in_reg(y)?;
                 self.emit(FastOp::Sel { d: c, c, a, b });
             }
         }
@@ -774,7 +774,7 @@ impl FastCompiler<'_> {
                 if kind != Kind::Number || first.ty.is_array() {
                     return None;
                 }
-                let mut acc = self.to_reg(x)?;
+                let mut acc = self.in_reg(x)?;
                 for arg in rest {
                     let (y, ky) = self.operand(arg)?;
                     if ky != Kind::Number || arg.ty.is_array() {
@@ -791,7 +791,7 @@ impl FastCompiler<'_> {
         if kind != Kind::Number {
             return None;
         }
-        let a = self.to_reg(x)?;
+        let a = self.in_reg(x)?;
         if let Some(f) = unary {
             self.emit(FastOp::Unary { f, d: a, a });
         }
@@ -849,7 +849,7 @@ impl FastCompiler<'_> {
                 return None;
             }
             acc = Some(match acc {
-                None => self.to_reg(v)?,
+                None => self.in_reg(v)?,
                 Some(acc) => self.arith(op, Operand::Reg(acc), v)?,
             });
         }
@@ -857,7 +857,7 @@ impl FastCompiler<'_> {
             Some(r) => r,
             None => {
                 let k = self.constant(empty)?;
-                self.to_reg(Operand::Const(k))?
+                self.in_reg(Operand::Const(k))?
             }
         };
         Some((r, result))
