@@ -868,88 +868,103 @@ impl FastProgram {
     /// Runs the program over the float inputs; `None` when an input it needs is missing.
     #[inline]
     pub(crate) fn run(&self, inputs: &[f64]) -> Option<f64> {
-        if self.registers <= 4 {
-            self.run_with::<4>(inputs)
-        } else if self.registers <= 8 {
-            self.run_with::<8>(inputs)
-        } else {
-            self.run_with::<32>(inputs)
-        }
+        run(
+            &self.code,
+            &self.constants,
+            self.result,
+            self.registers,
+            inputs,
+        )
     }
+}
 
-    #[inline(always)]
-    fn run_with<const N: usize>(&self, inputs: &[f64]) -> Option<f64> {
-        let mut r = [0.0f64; N];
-        let k = &self.constants[..];
-        // Registers are indexed modulo N (a power of two the compiler stays under), which
-        // keeps the indexing free of bounds checks.
-        let m = N - 1;
-        let input = |s: usize| -> Option<f64> {
-            let v = *inputs.get(s)?;
-            if v.to_bits() & TAG_MASK == MISSING {
-                None
-            } else {
-                Some(v)
+/// Runs straight-line `code` with constants `k`; the result is register `result`. `None`
+/// when an input it needs is missing (the caller then uses the general VM).
+#[inline]
+pub(crate) fn run(
+    code: &[FastOp],
+    k: &[f64],
+    result: u8,
+    registers: u8,
+    inputs: &[f64],
+) -> Option<f64> {
+    if registers <= 4 {
+        run_with::<4>(code, k, result, inputs)
+    } else if registers <= 8 {
+        run_with::<8>(code, k, result, inputs)
+    } else {
+        run_with::<32>(code, k, result, inputs)
+    }
+}
+
+#[inline(always)]
+fn run_with<const N: usize>(code: &[FastOp], k: &[f64], result: u8, inputs: &[f64]) -> Option<f64> {
+    let mut r = [0.0f64; N];
+    // Registers are indexed modulo N (a power of two the compiler stays under), which
+    // keeps the indexing free of bounds checks.
+    let m = N - 1;
+    let input = |s: usize| -> Option<f64> {
+        let v = *inputs.get(s)?;
+        if v.to_bits() & TAG_MASK == MISSING {
+            None
+        } else {
+            Some(v)
+        }
+    };
+    let konst = |i: u16| -> f64 { k.get(i as usize).copied().unwrap_or(f64::NAN) };
+    for op in code {
+        match *op {
+            FastOp::In { d, s } => r[d as usize & m] = input(s as usize)?,
+            FastOp::InOrK { d, s, k } => {
+                r[d as usize & m] = input(s as usize).unwrap_or_else(|| konst(k))
             }
-        };
-        let konst = |i: u16| -> f64 { k.get(i as usize).copied().unwrap_or(f64::NAN) };
-        for op in &self.code {
-            match *op {
-                FastOp::In { d, s } => r[d as usize & m] = input(s as usize)?,
-                FastOp::InOrK { d, s, k } => {
-                    r[d as usize & m] = input(s as usize).unwrap_or_else(|| konst(k))
-                }
-                FastOp::InOr { d, a, s } => {
-                    let fallback = r[a as usize & m];
-                    r[d as usize & m] = input(s as usize).unwrap_or(fallback)
-                }
-                FastOp::K { d, k } => r[d as usize & m] = konst(k as u16),
-                FastOp::Op { op, d, a, b } => {
-                    r[d as usize & m] = op.apply(r[a as usize & m], r[b as usize & m])
-                }
-                FastOp::OpK { op, d, a, k } => {
-                    r[d as usize & m] = op.apply(r[a as usize & m], konst(k))
-                }
-                FastOp::KOp { op, d, k, a } => {
-                    r[d as usize & m] = op.apply(konst(k), r[a as usize & m])
-                }
-                FastOp::InOpIn { op, d, s, t } => {
-                    r[d as usize & m] = op.apply(input(s as usize)?, input(t as usize)?)
-                }
-                FastOp::Cmp { cmp, d, a, b } => {
-                    r[d as usize & m] = cmp.apply(r[a as usize & m], r[b as usize & m])
-                }
-                FastOp::CmpK { cmp, d, a, k } => {
-                    r[d as usize & m] = cmp.apply(r[a as usize & m], konst(k))
-                }
-                FastOp::InCmpK { cmp, d, s, k } => {
-                    r[d as usize & m] = cmp.apply(input(s as usize)?, konst(k))
-                }
-                FastOp::AndInCmpK { cmp, d, s, k } => {
-                    r[d as usize & m] *= cmp.apply(input(s as usize)?, konst(k))
-                }
-                FastOp::Unary { f, d, a } => r[d as usize & m] = f.apply(r[a as usize & m]),
-                FastOp::Sel { d, c, a, b } => {
-                    r[d as usize & m] = select(
-                        r[c as usize & m] != 0.0,
-                        r[a as usize & m],
-                        r[b as usize & m],
-                    )
-                }
-                FastOp::SelK { d, c, a, k } => {
-                    r[d as usize & m] =
-                        select(r[c as usize & m] != 0.0, r[a as usize & m], konst(k))
-                }
-                FastOp::KSel { d, c, k, b } => {
-                    r[d as usize & m] =
-                        select(r[c as usize & m] != 0.0, konst(k), r[b as usize & m])
-                }
-                FastOp::SelInK { d, c, s, k } => {
-                    r[d as usize & m] =
-                        select(r[c as usize & m] != 0.0, input(s as usize)?, konst(k))
-                }
+            FastOp::InOr { d, a, s } => {
+                let fallback = r[a as usize & m];
+                r[d as usize & m] = input(s as usize).unwrap_or(fallback)
+            }
+            FastOp::K { d, k } => r[d as usize & m] = konst(k as u16),
+            FastOp::Op { op, d, a, b } => {
+                r[d as usize & m] = op.apply(r[a as usize & m], r[b as usize & m])
+            }
+            FastOp::OpK { op, d, a, k } => {
+                r[d as usize & m] = op.apply(r[a as usize & m], konst(k))
+            }
+            FastOp::KOp { op, d, k, a } => {
+                r[d as usize & m] = op.apply(konst(k), r[a as usize & m])
+            }
+            FastOp::InOpIn { op, d, s, t } => {
+                r[d as usize & m] = op.apply(input(s as usize)?, input(t as usize)?)
+            }
+            FastOp::Cmp { cmp, d, a, b } => {
+                r[d as usize & m] = cmp.apply(r[a as usize & m], r[b as usize & m])
+            }
+            FastOp::CmpK { cmp, d, a, k } => {
+                r[d as usize & m] = cmp.apply(r[a as usize & m], konst(k))
+            }
+            FastOp::InCmpK { cmp, d, s, k } => {
+                r[d as usize & m] = cmp.apply(input(s as usize)?, konst(k))
+            }
+            FastOp::AndInCmpK { cmp, d, s, k } => {
+                r[d as usize & m] *= cmp.apply(input(s as usize)?, konst(k))
+            }
+            FastOp::Unary { f, d, a } => r[d as usize & m] = f.apply(r[a as usize & m]),
+            FastOp::Sel { d, c, a, b } => {
+                r[d as usize & m] = select(
+                    r[c as usize & m] != 0.0,
+                    r[a as usize & m],
+                    r[b as usize & m],
+                )
+            }
+            FastOp::SelK { d, c, a, k } => {
+                r[d as usize & m] = select(r[c as usize & m] != 0.0, r[a as usize & m], konst(k))
+            }
+            FastOp::KSel { d, c, k, b } => {
+                r[d as usize & m] = select(r[c as usize & m] != 0.0, konst(k), r[b as usize & m])
+            }
+            FastOp::SelInK { d, c, s, k } => {
+                r[d as usize & m] = select(r[c as usize & m] != 0.0, input(s as usize)?, konst(k))
             }
         }
-        Some(r[self.result as usize & m])
     }
+    Some(r[result as usize & m])
 }

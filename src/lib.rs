@@ -49,6 +49,7 @@ pub mod jsonl;
 mod limits;
 mod parse;
 mod schema;
+mod set;
 mod suggest;
 mod value;
 mod vm;
@@ -58,6 +59,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use limits::Limits;
 pub use parse::parse as parse_with_limits;
 pub use schema::{InputType, Inputs, Schema, Slot};
+pub use set::FormulaSet;
 pub use value::{format_float, Value, ValueType};
 
 use check::{CheckOptions, Type};
@@ -112,7 +114,8 @@ pub struct Formula {
     fast: Option<Arc<fast::FastProgram>>,
     result_type: Option<ValueType>,
     inputs: Vec<Slot>,
-    input_names: Arc<[Box<str>]>,
+    /// The names of the inputs it reads, for the disassembler.
+    input_names: Box<[(u32, Box<str>)]>,
     max_array_len: usize,
 }
 
@@ -171,13 +174,17 @@ impl Formula {
             .collect();
         inputs.sort();
         inputs.dedup();
+        let input_names = inputs
+            .iter()
+            .filter_map(|slot| Some((slot.0, Box::from(schema.name(*slot)?))))
+            .collect();
         Ok(Formula {
             source: source.into(),
             program: Arc::new(program),
             fast,
             result_type,
             inputs,
-            input_names: schema.names().map(Box::from).collect(),
+            input_names,
             max_array_len: options.limits.max_array_len,
         })
     }
@@ -261,6 +268,11 @@ impl Formula {
         }
     }
 
+    /// Where the general path is needed (used by [`FormulaSet`]).
+    pub(crate) fn eval_f64_fallback(&self, inputs: &Inputs) -> Result<f64> {
+        self.eval_f64_general(inputs)
+    }
+
     /// The straight-line `f64` program, if the formula qualifies for the fast path.
     pub fn fast_program(&self) -> Option<&fast::FastProgram> {
         self.fast.as_deref()
@@ -299,8 +311,12 @@ impl Formula {
     /// ```
     pub fn disassemble(&self) -> String {
         let names = &self.input_names;
-        self.program
-            .disassemble(&|slot| names.get(slot as usize).map(|n| n.to_string()))
+        self.program.disassemble(&|slot| {
+            names
+                .iter()
+                .find(|(s, _)| *s == slot)
+                .map(|(_, n)| n.to_string())
+        })
     }
 }
 
@@ -325,65 +341,6 @@ fn static_type(ty: &Type) -> Option<ValueType> {
         Type::Int => Some(ValueType::Int),
         Type::Float => Some(ValueType::Float),
         Type::Array(_) => Some(ValueType::Array),
-    }
-}
-
-/// Several formulas over one schema, evaluated together each tick.
-///
-/// ```
-/// use scalemod::{FormulaSet, Inputs, Schema, Value};
-/// let schema = Schema::floats(["a", "b"]);
-/// let set = FormulaSet::compile(["a + b", "max(a, b)", "a ?? 0"], &schema).unwrap();
-/// let mut inputs = Inputs::new(&schema);
-/// inputs.set(schema.slot("a").unwrap(), 1.0);
-/// inputs.set(schema.slot("b").unwrap(), 2.0);
-/// let mut out = vec![Ok(Value::Nil); set.len()];
-/// set.eval_into(&inputs, &mut out);
-/// assert_eq!(out[1], Ok(Value::Float(2.0)));
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct FormulaSet {
-    formulas: Vec<Formula>,
-}
-
-impl FormulaSet {
-    /// Compiles every source; the first error stops it.
-    pub fn compile<S: AsRef<str>>(
-        sources: impl IntoIterator<Item = S>,
-        schema: &Schema,
-    ) -> Result<FormulaSet> {
-        let formulas = sources
-            .into_iter()
-            .map(|s| Formula::compile(s.as_ref(), schema))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(FormulaSet { formulas })
-    }
-
-    /// A set of already compiled formulas.
-    pub fn from_formulas(formulas: Vec<Formula>) -> FormulaSet {
-        FormulaSet { formulas }
-    }
-
-    /// How many formulas the set holds.
-    pub fn len(&self) -> usize {
-        self.formulas.len()
-    }
-
-    /// Whether the set is empty.
-    pub fn is_empty(&self) -> bool {
-        self.formulas.is_empty()
-    }
-
-    /// The formulas.
-    pub fn formulas(&self) -> &[Formula] {
-        &self.formulas
-    }
-
-    /// Evaluates every formula, writing result `i` into `out[i]` (as many as fit).
-    pub fn eval_into(&self, inputs: &Inputs, out: &mut [Result<Value>]) {
-        for (formula, slot) in self.formulas.iter().zip(out.iter_mut()) {
-            *slot = formula.eval(inputs);
-        }
     }
 }
 

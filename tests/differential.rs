@@ -181,8 +181,8 @@ proptest! {
         if folded_at_compile_time {
             // expr reports `% 0` of two literals at compile time, before anything runs, even
             // where evaluation would never reach it; the interpreter, which does not fold,
-            // has nothing to compare with.
-            prop_assert!(source.contains("% 0"), "{source}");
+            // has nothing to compare with (the divisor may itself be folded: `0 % (3 - 3)`).
+            prop_assert!(source.contains('%'), "{source}");
         } else {
             prop_assert!(same(&folded, &oracle), "{source}\n folded vm: {folded:?}\n interpreter: {oracle:?}");
         }
