@@ -122,8 +122,8 @@ impl Schema {
 
 /// The values of one tick, by slot: filled once, shared by every formula of the schema.
 ///
-/// Every slot starts missing (nil). Float inputs are stored as plain `f64`s (the fast path
-/// reads them directly); other values as [`Value`]s.
+/// Every slot starts missing (nil). Floats are stored as plain `f64`s (the fast path reads
+/// them directly, and [`Inputs::set_f64`] is one store); other values as [`Value`]s.
 ///
 /// ```
 /// use scalemod::{Inputs, Schema, Value};
@@ -137,18 +137,18 @@ impl Schema {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Inputs {
-    /// Float slots: the value, or one of the tags below. Other slots: unused.
+    /// Every slot: a float value, or one of the tags below.
     numbers: Vec<f64>,
-    /// Non-float slots, and float slots holding a non-number ([`OTHER`]).
+    /// The value of a slot tagged [`OTHER`] (an int, bool or array).
     values: Vec<Value>,
-    /// Which slots are declared float.
+    /// Which slots are declared float (ints given to them are stored as floats).
     float_slots: Vec<bool>,
 }
 
 /// The bit pattern of a missing float input: a NaN no arithmetic produces (real NaNs are
 /// stored as the canonical NaN).
 pub(crate) const MISSING: u64 = 0x7FF4_0000_0000_0000;
-/// A float slot that holds a non-number; its value is in `values`.
+/// A slot that holds something other than a float; its value is in `values`.
 const OTHER: u64 = 0x7FF4_0000_0000_0001;
 /// The mask and tag that both [`MISSING`] and [`OTHER`] match.
 pub(crate) const TAG_MASK: u64 = 0xFFFF_FFFF_FFFF_FFFE;
@@ -167,43 +167,38 @@ impl Inputs {
         }
     }
 
-    /// Sets a float input (the fast way; a NaN is stored as the canonical NaN). On a slot
-    /// not declared float it sets `Value::Float`.
-    #[inline]
+    /// Sets a float input: the fast way, one store. A NaN is stored as the canonical NaN.
+    #[inline(always)]
     pub fn set_f64(&mut self, slot: Slot, value: f64) {
-        let i = slot.0 as usize;
-        if let (Some(n), Some(true)) = (self.numbers.get_mut(i), self.float_slots.get(i)) {
+        if let Some(n) = self.numbers.get_mut(slot.0 as usize) {
             *n = if value.is_nan() { f64::NAN } else { value };
-        } else if let Some(v) = self.values.get_mut(i) {
-            *v = Value::Float(value);
         }
     }
 
     /// Sets the value in `slot` (a slot beyond this schema's inputs is ignored). An int given
-    /// to a float input is stored as a float.
+    /// to an input declared float is stored as a float.
     #[inline]
     pub fn set(&mut self, slot: Slot, value: impl Into<Value>) {
         let value = value.into();
         let i = slot.0 as usize;
-        if self.float_slots.get(i) == Some(&true) {
-            let bits = match value {
-                Value::Float(f) => Some(if f.is_nan() { f64::NAN } else { f }),
-                Value::Int(n) => Some(n as f64),
-                Value::Nil => Some(f64::from_bits(MISSING)),
-                _ => None,
-            };
-            match bits {
+        let declared_float = self.float_slots.get(i) == Some(&true);
+        let number = match value {
+            Value::Float(f) => Some(if f.is_nan() { f64::NAN } else { f }),
+            Value::Int(n) if declared_float => Some(n as f64),
+            Value::Nil => Some(f64::from_bits(MISSING)),
+            _ => None,
+        };
+        if let (Some(n), Some(v)) = (self.numbers.get_mut(i), self.values.get_mut(i)) {
+            match number {
                 Some(f) => {
-                    self.numbers[i] = f;
-                    self.values[i] = Value::Nil;
+                    *n = f;
+                    *v = Value::Nil;
                 }
                 None => {
-                    self.numbers[i] = f64::from_bits(OTHER);
-                    self.values[i] = value;
+                    *n = f64::from_bits(OTHER);
+                    *v = value;
                 }
             }
-        } else if let Some(v) = self.values.get_mut(i) {
-            *v = value;
         }
     }
 
@@ -221,15 +216,10 @@ impl Inputs {
 
     #[inline]
     pub(crate) fn value(&self, i: usize) -> Value {
-        if self.float_slots.get(i) == Some(&true) {
-            let f = self.numbers[i];
-            match f.to_bits() {
-                MISSING => Value::Nil,
-                OTHER => self.values[i].clone(),
-                _ => Value::Float(f),
-            }
-        } else {
-            self.values.get(i).cloned().unwrap_or(Value::Nil)
+        match self.numbers.get(i).map(|f| f.to_bits()) {
+            None | Some(MISSING) => Value::Nil,
+            Some(OTHER) => self.values[i].clone(),
+            Some(bits) => Value::Float(f64::from_bits(bits)),
         }
     }
 
