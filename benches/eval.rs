@@ -23,7 +23,8 @@ const METRICS: [&str; 6] = [
     "request_rate",
 ];
 
-const F1: &str = "validation_drift > 0.1 && available_gpus >= 2 && request_queue_length < 1000 ? 1 : 0";
+const F1: &str =
+    "validation_drift > 0.1 && available_gpus >= 2 && request_queue_length < 1000 ? 1 : 0";
 const F2: &str = "1 / (tokens_per_min / pod_count)";
 const F3: &str = "tokens_per_min >= 5000 ? request_rate : 0";
 
@@ -88,7 +89,8 @@ fn seed(c: &mut Criterion) {
     let rows = table();
     let mut group = c.benchmark_group("seed");
     group.throughput(Throughput::Elements(rows.len() as u64));
-    let seeds: [(&str, &str, fn(&[f64; 6]) -> f64); 3] = [("F1", F1, f1), ("F2", F2, f2), ("F3", F3, f3)];
+    let seeds: [(&str, &str, fn(&[f64; 6]) -> f64); 3] =
+        [("F1", F1, f1), ("F2", F2, f2), ("F3", F3, f3)];
     for (name, source, native) in seeds {
         let formula = Formula::compile(source, &schema).unwrap();
         let mut inputs = Inputs::new(&schema);
@@ -130,7 +132,14 @@ fn tick_formula(i: usize) -> String {
     let m = |k: usize| format!("m{}", (i * 7 + k * 13) % 1000);
     let c = 1 + i % 97;
     match i % 6 {
-        0 => format!("{} > 0.{c} && {} >= {} && {} < {}0 ? 1 : 0", m(0), m(1), c % 5, m(2), c),
+        0 => format!(
+            "{} > 0.{c} && {} >= {} && {} < {}0 ? 1 : 0",
+            m(0),
+            m(1),
+            c % 5,
+            m(2),
+            c
+        ),
         1 => format!("1 / ({} / {})", m(0), m(1)),
         2 => format!("{} >= {c}00 ? {} : 0", m(0), m(1)),
         3 => format!("({} ?? 0) * {c} + {}", m(0), m(1)),
@@ -160,10 +169,20 @@ fn tick(c: &mut Criterion) {
         match i % 6 {
             0 => {
                 let t = format!("0.{}", 1 + i % 97).parse::<f64>().unwrap();
-                if m(0) > t && m(1) >= c % 5.0 && m(2) < c * 10.0 { 1.0 } else { 0.0 }
+                if m(0) > t && m(1) >= c % 5.0 && m(2) < c * 10.0 {
+                    1.0
+                } else {
+                    0.0
+                }
             }
             1 => 1.0 / (m(0) / m(1)),
-            2 => if m(0) >= c * 100.0 { m(1) } else { 0.0 },
+            2 => {
+                if m(0) >= c * 100.0 {
+                    m(1)
+                } else {
+                    0.0
+                }
+            }
             3 => m(0) * c + m(1),
             4 => (if m(0) < m(1) { m(1) } else { m(0) }) / c,
             _ => [m(0), m(1), m(2)].iter().filter(|x| **x > c).count() as f64,
@@ -178,7 +197,12 @@ fn tick(c: &mut Criterion) {
     let mut out = vec![0.0; FORMULAS];
     set.eval_f64_into(&inputs, &mut out, |i, e| panic!("formula {i}: {e}"));
     for (i, (got, want)) in out.iter().zip(&expected).enumerate() {
-        assert_eq!(got.to_bits(), want.to_bits(), "formula {i}: {}", tick_formula(i));
+        assert_eq!(
+            got.to_bits(),
+            want.to_bits(),
+            "formula {i}: {}",
+            tick_formula(i)
+        );
     }
     let mut group = c.benchmark_group("tick");
     group.sample_size(20);

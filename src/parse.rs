@@ -549,8 +549,9 @@ fn unexpected_token(source: &str, at: usize) -> Error {
     } else if let Some(op) = OPERATORS.iter().find(|op| rest.starts_with(**op)) {
         ("Operator", op)
     } else if first == '"' || first == '\'' || first == '`' {
-        let end = rest[1..].find(first).map_or(rest.len(), |e| e + 2);
-        ("String", &rest[1..end.saturating_sub(1).max(1)])
+        // Strings are out of scope; name the token as expr would (its text, unquoted).
+        let body = &rest[first.len_utf8()..];
+        ("String", body.find(first).map_or(body, |end| &body[..end]))
     } else {
         return Error::new(
             ErrorKind::Parse,
