@@ -28,6 +28,9 @@ const F1: &str =
 const F2: &str = "1 / (tokens_per_min / pod_count)";
 const F3: &str = "tokens_per_min >= 5000 ? request_rate : 0";
 
+/// A hand-written formula over the six metrics.
+type Native = fn(&[f64; 6]) -> f64;
+
 #[inline(never)]
 fn f1(m: &[f64; 6]) -> f64 {
     if m[0] > 0.1 && m[1] >= 2.0 && m[2] < 1000.0 {
@@ -89,8 +92,7 @@ fn seed(c: &mut Criterion) {
     let rows = table();
     let mut group = c.benchmark_group("seed");
     group.throughput(Throughput::Elements(rows.len() as u64));
-    let seeds: [(&str, &str, fn(&[f64; 6]) -> f64); 3] =
-        [("F1", F1, f1), ("F2", F2, f2), ("F3", F3, f3)];
+    let seeds: [(&str, &str, Native); 3] = [("F1", F1, f1), ("F2", F2, f2), ("F3", F3, f3)];
     for (name, source, native) in seeds {
         let formula = Formula::compile(source, &schema).unwrap();
         let mut inputs = Inputs::new(&schema);

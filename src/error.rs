@@ -48,7 +48,11 @@ impl ErrorKind {
 /// );
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+/// The error's data, boxed so that `Result<f64, Error>` stays two words on the hot path.
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     span: Option<Span>,
@@ -69,32 +73,32 @@ impl Error {
     /// An error at `span` of no source yet; [`Error::with_source`] resolves its location.
     #[cold]
     pub(crate) fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             span: Some(span),
             location: None,
             help: None,
-        }
+        }))
     }
 
     /// An error about the formula as a whole, without a position (expr's result-cast errors).
     #[cold]
     pub(crate) fn unplaced(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             span: None,
             location: None,
             help: None,
-        }
+        }))
     }
 
     /// Resolves the span against `source` so that the error renders with its snippet.
     #[cold]
     pub(crate) fn with_source(mut self, source: &str) -> Error {
-        if let Some(span) = self.span {
-            self.location = Some(Location::find(source, span.start as usize));
+        if let Some(span) = self.0.span {
+            self.0.location = Some(Location::find(source, span.start as usize));
         }
         self
     }
@@ -102,34 +106,34 @@ impl Error {
     /// Adds a hint for people (`did you mean …?`), kept apart from expr's message.
     #[cold]
     pub(crate) fn with_help(mut self, help: String) -> Error {
-        self.help = Some(help);
+        self.0.help = Some(help);
         self
     }
 
     /// A hint for people, such as `did you mean `pod_count`?` for a misspelt name. Not part of
     /// `Display`, which renders exactly what expr renders.
     pub fn help(&self) -> Option<&str> {
-        self.help.as_deref()
+        self.0.help.as_deref()
     }
 
     /// The kind of error.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The message alone, without position or snippet.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The byte span of the source the error is about, if it is about a place.
     pub fn span(&self) -> Option<Span> {
-        self.span
+        self.0.span
     }
 
     /// The 1-based line and column (in characters) of the error, if it has a place.
     pub fn line_col(&self) -> Option<(usize, usize)> {
-        self.location.as_ref().map(|l| (l.line, l.column + 1))
+        self.0.location.as_ref().map(|l| (l.line, l.column + 1))
     }
 }
 
@@ -162,8 +166,8 @@ impl Location {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(loc) = &self.location {
+        f.write_str(&self.0.message)?;
+        if let Some(loc) = &self.0.location {
             write!(
                 f,
                 " ({}:{})\n | {}\n | ",
@@ -183,9 +187,9 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("message", &self.message)
-            .field("span", &self.span)
+            .field("kind", &self.0.kind)
+            .field("message", &self.0.message)
+            .field("span", &self.0.span)
             .finish()
     }
 }
@@ -194,3 +198,14 @@ impl std::error::Error for Error {}
 
 /// A result whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        assert_eq!(std::mem::size_of::<Result<f64>>(), 16);
+    }
+}

@@ -64,19 +64,6 @@ impl Cmp {
             other => other,
         }
     }
-
-    #[inline(always)]
-    fn apply(self, a: f64, b: f64) -> f64 {
-        let r = match self {
-            Cmp::Lt => a < b,
-            Cmp::Le => a <= b,
-            Cmp::Gt => a > b,
-            Cmp::Ge => a >= b,
-            Cmp::Eq => a == b,
-            Cmp::Ne => a != b,
-        };
-        r as u8 as f64
-    }
 }
 
 /// An arithmetic operator of the fast path.
@@ -100,23 +87,6 @@ pub enum Arith {
     And,
     /// `||` of two bools.
     Or,
-}
-
-impl Arith {
-    #[inline(always)]
-    fn apply(self, a: f64, b: f64) -> f64 {
-        match self {
-            Arith::Add => a + b,
-            Arith::Sub => a - b,
-            Arith::Mul => a * b,
-            Arith::Div => a / b,
-            Arith::Pow => crate::value::go_pow(a, b),
-            Arith::Max => select(a < b, b, a),
-            Arith::Min => select(a > b, b, a),
-            Arith::And => a * b,
-            Arith::Or => a + b - a * b,
-        }
-    }
 }
 
 /// A one-operand function of the fast path.
@@ -163,183 +133,253 @@ fn select(c: bool, a: f64, b: f64) -> f64 {
     f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
-/// One fast instruction: 8 bytes. `d`, `a`, `b`, `c` are registers; `k` a constant; `s` an
-/// input slot.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum FastOp {
-    /// `d = input[s]` (bails if missing).
-    In {
-        /// Destination register.
-        d: u8,
-        /// Input slot.
-        s: u32,
-    },
-    /// `d = input[s] ?? K[k]`.
-    InOrK {
-        /// Destination register.
-        d: u8,
-        /// Input slot.
-        s: u16,
-        /// Constant.
-        k: u16,
-    },
-    /// `d = input[s] ?? r[a]`.
-    InOr {
-        /// Destination register.
-        d: u8,
-        /// Register with the fallback.
-        a: u8,
-        /// Input slot.
-        s: u16,
-    },
-    /// `d = K[k]`.
-    K {
-        /// Destination register.
-        d: u8,
-        /// Constant.
-        k: u32,
-    },
-    /// `d = r[a] op r[b]`.
-    Op {
-        /// Operator.
-        op: Arith,
-        /// Destination register.
-        d: u8,
-        /// Left operand.
-        a: u8,
-        /// Right operand.
-        b: u8,
-    },
-    /// `d = r[a] op K[k]`.
-    OpK {
-        /// Operator.
-        op: Arith,
-        /// Destination register.
-        d: u8,
-        /// Left operand.
-        a: u8,
-        /// Right constant.
-        k: u16,
-    },
-    /// `d = K[k] op r[a]`.
-    KOp {
-        /// Operator.
-        op: Arith,
-        /// Destination register.
-        d: u8,
-        /// Left constant.
-        k: u16,
-        /// Right operand.
-        a: u8,
-    },
-    /// `d = input[s] op input[t]`.
-    InOpIn {
-        /// Operator.
-        op: Arith,
-        /// Destination register.
-        d: u8,
-        /// Left slot.
-        s: u16,
-        /// Right slot.
-        t: u16,
-    },
-    /// `d = r[a] cmp r[b]`.
-    Cmp {
-        /// Comparison.
-        cmp: Cmp,
-        /// Destination register.
-        d: u8,
-        /// Left operand.
-        a: u8,
-        /// Right operand.
-        b: u8,
-    },
-    /// `d = r[a] cmp K[k]`.
-    CmpK {
-        /// Comparison.
-        cmp: Cmp,
-        /// Destination register.
-        d: u8,
-        /// Left operand.
-        a: u8,
-        /// Right constant.
-        k: u16,
-    },
-    /// `d = input[s] cmp K[k]`.
-    InCmpK {
-        /// Comparison.
-        cmp: Cmp,
-        /// Destination register.
-        d: u8,
-        /// Input slot.
-        s: u16,
-        /// Constant.
-        k: u16,
-    },
-    /// `d = r[d] && (input[s] cmp K[k])`: a chain of guards.
-    AndInCmpK {
-        /// Comparison.
-        cmp: Cmp,
-        /// Accumulating register.
-        d: u8,
-        /// Input slot.
-        s: u16,
-        /// Constant.
-        k: u16,
-    },
-    /// `d = f(r[a])`.
-    Unary {
-        /// Function.
-        f: Unary,
-        /// Destination register.
-        d: u8,
-        /// Operand.
-        a: u8,
-    },
-    /// `d = r[c] ? r[a] : r[b]`.
-    Sel {
-        /// Destination register.
-        d: u8,
-        /// Condition.
-        c: u8,
-        /// Value if true.
-        a: u8,
-        /// Value if false.
-        b: u8,
-    },
-    /// `d = r[c] ? r[a] : K[k]`.
-    SelK {
-        /// Destination register.
-        d: u8,
-        /// Condition.
-        c: u8,
-        /// Value if true.
-        a: u8,
-        /// Constant if false.
-        k: u16,
-    },
-    /// `d = r[c] ? K[k] : r[b]`.
-    KSel {
-        /// Destination register.
-        d: u8,
-        /// Condition.
-        c: u8,
-        /// Constant if true.
-        k: u16,
-        /// Value if false.
-        b: u8,
-    },
-    /// `d = r[c] ? input[s] : K[k]` (bails if the input is missing).
-    SelInK {
-        /// Destination register.
-        d: u8,
-        /// Condition.
-        c: u8,
-        /// Input slot if true.
-        s: u16,
-        /// Constant if false.
-        k: u16,
-    },
+/// The shape of a binary instruction's operands: `R` a register, `K` a constant, `I` an
+/// input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    RR(u8, u8),
+    RK(u8, u16),
+    KR(u16, u8),
+    II(u16, u16),
+    IK(u16, u16),
+    KI(u16, u16),
+}
+
+/// Defines [`FastOp`] with one variant per operator and operand shape (so the VM dispatches
+/// once per instruction, never on an operator inside an instruction), the constructors that
+/// pick the variant, and the VM's loop.
+macro_rules! fast_ops {
+    (
+        arith { $( $aop:ident => $afn:ident : $rr:ident $rk:ident $kr:ident $ii:ident $ik:ident $ki:ident ; )* }
+        compare { $( $cop:ident => $cfn:ident : $crr:ident $crk:ident $cik:ident $cand:ident ; )* }
+    ) => {
+        /// One fast instruction: 8 bytes (pinned by a test). `d`, `a`, `b`, `c` are
+        /// registers; `k` a constant; `s`, `t` input slots. An instruction that reads a
+        /// missing input ends the run (the general VM takes over).
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #[allow(missing_docs)]
+        pub enum FastOp {
+            /// `d = input[s]`
+            In { d: u8, s: u32 },
+            /// `d = input[s] ?? K[k]`
+            InOrK { d: u8, s: u16, k: u16 },
+            /// `d = input[s] ?? r[a]`
+            InOr { d: u8, a: u8, s: u16 },
+            /// `d = K[k]`
+            K { d: u8, k: u32 },
+            /// `d = f(r[a])`
+            Unary { f: Unary, d: u8, a: u8 },
+            /// `d = r[c] ? r[a] : r[b]`
+            Sel { d: u8, c: u8, a: u8, b: u8 },
+            /// `d = r[c] ? r[a] : K[k]`
+            SelK { d: u8, c: u8, a: u8, k: u16 },
+            /// `d = r[c] ? K[k] : r[b]`
+            KSel { d: u8, c: u8, k: u16, b: u8 },
+            /// `d = r[c] ? input[s] : K[k]`
+            SelInK { d: u8, c: u8, s: u16, k: u16 },
+            $(
+                #[doc = concat!("`", stringify!($aop), "`: `d = r[a] op r[b]`")]
+                $rr { d: u8, a: u8, b: u8 },
+                #[doc = concat!("`", stringify!($aop), "`: `d = r[a] op K[k]`")]
+                $rk { d: u8, a: u8, k: u16 },
+                #[doc = concat!("`", stringify!($aop), "`: `d = K[k] op r[a]`")]
+                $kr { d: u8, k: u16, a: u8 },
+                #[doc = concat!("`", stringify!($aop), "`: `d = input[s] op input[t]`")]
+                $ii { d: u8, s: u16, t: u16 },
+                #[doc = concat!("`", stringify!($aop), "`: `d = input[s] op K[k]`")]
+                $ik { d: u8, s: u16, k: u16 },
+                #[doc = concat!("`", stringify!($aop), "`: `d = K[k] op input[s]`")]
+                $ki { d: u8, k: u16, s: u16 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($cop), "`: `d = r[a] cmp r[b]`")]
+                $crr { d: u8, a: u8, b: u8 },
+                #[doc = concat!("`", stringify!($cop), "`: `d = r[a] cmp K[k]`")]
+                $crk { d: u8, a: u8, k: u16 },
+                #[doc = concat!("`", stringify!($cop), "`: `d = input[s] cmp K[k]`")]
+                $cik { d: u8, s: u16, k: u16 },
+                #[doc = concat!("`", stringify!($cop), "`: `d = r[d] && (input[s] cmp K[k])`, a chain of guards")]
+                $cand { d: u8, s: u16, k: u16 },
+            )*
+        }
+
+        impl FastOp {
+            fn arith(op: Arith, d: u8, form: Form) -> FastOp {
+                match op {
+                    $(Arith::$aop => match form {
+                        Form::RR(a, b) => FastOp::$rr { d, a, b },
+                        Form::RK(a, k) => FastOp::$rk { d, a, k },
+                        Form::KR(k, a) => FastOp::$kr { d, k, a },
+                        Form::II(s, t) => FastOp::$ii { d, s, t },
+                        Form::IK(s, k) => FastOp::$ik { d, s, k },
+                        Form::KI(k, s) => FastOp::$ki { d, k, s },
+                    },)*
+                }
+            }
+
+            /// `form` is `RR`, `RK` or `IK`; `and` makes an `IK` the guard-chain variant.
+            fn compare(cmp: Cmp, d: u8, form: Form, and: bool) -> FastOp {
+                match cmp {
+                    $(Cmp::$cop => match form {
+                        Form::RR(a, b) => FastOp::$crr { d, a, b },
+                        Form::IK(s, k) if and => FastOp::$cand { d, s, k },
+                        Form::IK(s, k) => FastOp::$cik { d, s, k },
+                        Form::RK(a, k) => FastOp::$crk { d, a, k },
+                        // The compiler only asks for the three shapes above.
+                        Form::KR(k, a) => FastOp::$crk { d, a, k },
+                        Form::II(s, t) | Form::KI(t, s) => FastOp::$cik { d, s, k: t },
+                    },)*
+                }
+            }
+        }
+
+        #[inline(always)]
+        fn run_with<const N: usize>(code: &[FastOp], k: &[f64], result: u8, inputs: &[f64]) -> Option<f64> {
+            let mut r = [0.0f64; N];
+            // Registers are indexed modulo N (a power of two the compiler stays under), which
+            // keeps the indexing free of bounds checks.
+            let m = N - 1;
+            let input = |s: usize| -> Option<f64> {
+                let v = *inputs.get(s)?;
+                if v.to_bits() & TAG_MASK == MISSING {
+                    None
+                } else {
+                    Some(v)
+                }
+            };
+            let konst = |i: u16| -> f64 { k.get(i as usize).copied().unwrap_or(f64::NAN) };
+            for op in code {
+                match *op {
+                    FastOp::In { d, s } => r[d as usize & m] = input(s as usize)?,
+                    FastOp::InOrK { d, s, k } => {
+                        r[d as usize & m] = input(s as usize).unwrap_or_else(|| konst(k))
+                    }
+                    FastOp::InOr { d, a, s } => {
+                        let fallback = r[a as usize & m];
+                        r[d as usize & m] = input(s as usize).unwrap_or(fallback)
+                    }
+                    FastOp::K { d, k } => r[d as usize & m] = konst(k as u16),
+                    FastOp::Unary { f, d, a } => r[d as usize & m] = f.apply(r[a as usize & m]),
+                    FastOp::Sel { d, c, a, b } => {
+                        r[d as usize & m] =
+                            select(r[c as usize & m] != 0.0, r[a as usize & m], r[b as usize & m])
+                    }
+                    FastOp::SelK { d, c, a, k } => {
+                        r[d as usize & m] =
+                            select(r[c as usize & m] != 0.0, r[a as usize & m], konst(k))
+                    }
+                    FastOp::KSel { d, c, k, b } => {
+                        r[d as usize & m] =
+                            select(r[c as usize & m] != 0.0, konst(k), r[b as usize & m])
+                    }
+                    FastOp::SelInK { d, c, s, k } => {
+                        r[d as usize & m] =
+                            select(r[c as usize & m] != 0.0, input(s as usize)?, konst(k))
+                    }
+                    $(
+                        FastOp::$rr { d, a, b } => r[d as usize & m] = $afn(r[a as usize & m], r[b as usize & m]),
+                        FastOp::$rk { d, a, k } => r[d as usize & m] = $afn(r[a as usize & m], konst(k)),
+                        FastOp::$kr { d, k, a } => r[d as usize & m] = $afn(konst(k), r[a as usize & m]),
+                        FastOp::$ii { d, s, t } => r[d as usize & m] = $afn(input(s as usize)?, input(t as usize)?),
+                        FastOp::$ik { d, s, k } => r[d as usize & m] = $afn(input(s as usize)?, konst(k)),
+                        FastOp::$ki { d, k, s } => r[d as usize & m] = $afn(konst(k), input(s as usize)?),
+                    )*
+                    $(
+                        FastOp::$crr { d, a, b } => r[d as usize & m] = $cfn(r[a as usize & m], r[b as usize & m]),
+                        FastOp::$crk { d, a, k } => r[d as usize & m] = $cfn(r[a as usize & m], konst(k)),
+                        FastOp::$cik { d, s, k } => r[d as usize & m] = $cfn(input(s as usize)?, konst(k)),
+                        FastOp::$cand { d, s, k } => r[d as usize & m] *= $cfn(input(s as usize)?, konst(k)),
+                    )*
+                }
+            }
+            Some(r[result as usize & m])
+        }
+    };
+}
+
+fast_ops! {
+    arith {
+        Add => add: AddRR AddRK AddKR AddII AddIK AddKI;
+        Sub => sub: SubRR SubRK SubKR SubII SubIK SubKI;
+        Mul => mul: MulRR MulRK MulKR MulII MulIK MulKI;
+        Div => div: DivRR DivRK DivKR DivII DivIK DivKI;
+        Pow => pow: PowRR PowRK PowKR PowII PowIK PowKI;
+        Max => max2: MaxRR MaxRK MaxKR MaxII MaxIK MaxKI;
+        Min => min2: MinRR MinRK MinKR MinII MinIK MinKI;
+        And => and: AndRR AndRK AndKR AndII AndIK AndKI;
+        Or => or: OrRR OrRK OrKR OrII OrIK OrKI;
+    }
+    compare {
+        Lt => lt: LtRR LtRK LtIK AndLtIK;
+        Le => le: LeRR LeRK LeIK AndLeIK;
+        Gt => gt: GtRR GtRK GtIK AndGtIK;
+        Ge => ge: GeRR GeRK GeIK AndGeIK;
+        Eq => eq: EqRR EqRK EqIK AndEqIK;
+        Ne => ne: NeRR NeRK NeIK AndNeIK;
+    }
+}
+
+#[inline(always)]
+fn add(a: f64, b: f64) -> f64 {
+    a + b
+}
+#[inline(always)]
+fn sub(a: f64, b: f64) -> f64 {
+    a - b
+}
+#[inline(always)]
+fn mul(a: f64, b: f64) -> f64 {
+    a * b
+}
+#[inline(always)]
+fn div(a: f64, b: f64) -> f64 {
+    a / b
+}
+#[inline(always)]
+fn pow(a: f64, b: f64) -> f64 {
+    crate::value::go_pow(a, b)
+}
+/// `max` of two: the first unless the second is greater (so a NaN first wins, as in expr).
+#[inline(always)]
+fn max2(a: f64, b: f64) -> f64 {
+    select(a < b, b, a)
+}
+#[inline(always)]
+fn min2(a: f64, b: f64) -> f64 {
+    select(a > b, b, a)
+}
+/// `&&` of two bools (`0.0`/`1.0`).
+#[inline(always)]
+fn and(a: f64, b: f64) -> f64 {
+    a * b
+}
+#[inline(always)]
+fn or(a: f64, b: f64) -> f64 {
+    a + b - a * b
+}
+#[inline(always)]
+fn lt(a: f64, b: f64) -> f64 {
+    (a < b) as u8 as f64
+}
+#[inline(always)]
+fn le(a: f64, b: f64) -> f64 {
+    (a <= b) as u8 as f64
+}
+#[inline(always)]
+fn gt(a: f64, b: f64) -> f64 {
+    (a > b) as u8 as f64
+}
+#[inline(always)]
+fn ge(a: f64, b: f64) -> f64 {
+    (a >= b) as u8 as f64
+}
+#[inline(always)]
+fn eq(a: f64, b: f64) -> f64 {
+    (a == b) as u8 as f64
+}
+#[inline(always)]
+fn ne(a: f64, b: f64) -> f64 {
+    (a != b) as u8 as f64
 }
 
 /// A compiled fast program: straight-line code; the result is in register `result`.
@@ -612,7 +652,7 @@ impl FastCompiler<'_> {
                     ) = (ka, kx, kk, x, k)
                     {
                         let d = self.in_reg(acc)?;
-                        self.emit(FastOp::AndInCmpK { cmp, d, s, k });
+                        self.emit(FastOp::compare(cmp, d, Form::IK(s, k), true));
                         return Some((d, Kind::Bool));
                     }
                     return None;
@@ -636,24 +676,34 @@ impl FastCompiler<'_> {
         Some(match (a, b) {
             (Operand::Input(s), Operand::Input(t)) => {
                 let d = self.alloc()?;
-                self.emit(FastOp::InOpIn { op, d, s, t });
+                self.emit(FastOp::arith(op, d, Form::II(s, t)));
+                d
+            }
+            (Operand::Input(s), Operand::Const(k)) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::arith(op, d, Form::IK(s, k)));
+                d
+            }
+            (Operand::Const(k), Operand::Input(s)) => {
+                let d = self.alloc()?;
+                self.emit(FastOp::arith(op, d, Form::KI(k, s)));
                 d
             }
             (Operand::Const(k), b) => {
                 let a = self.in_reg(b)?;
-                self.emit(FastOp::KOp { op, d: a, k, a });
+                self.emit(FastOp::arith(op, a, Form::KR(k, a)));
                 a
             }
             (a, Operand::Const(k)) => {
                 let a = self.in_reg(a)?;
-                self.emit(FastOp::OpK { op, d: a, a, k });
+                self.emit(FastOp::arith(op, a, Form::RK(a, k)));
                 a
             }
             (a, b) => {
                 let a = self.in_reg(a)?;
                 let b = self.in_reg(b)?;
                 let d = a.min(b);
-                self.emit(FastOp::Op { op, d, a, b });
+                self.emit(FastOp::arith(op, d, Form::RR(a, b)));
                 // Both were temporaries on top of the register stack: the higher one is free.
                 self.next = d + 1;
                 d
@@ -665,39 +715,29 @@ impl FastCompiler<'_> {
         Some(match (a, b) {
             (Operand::Input(s), Operand::Const(k)) => {
                 let d = self.alloc()?;
-                self.emit(FastOp::InCmpK { cmp, d, s, k });
+                self.emit(FastOp::compare(cmp, d, Form::IK(s, k), false));
                 d
             }
             (Operand::Const(k), Operand::Input(s)) => {
                 let d = self.alloc()?;
-                self.emit(FastOp::InCmpK {
-                    cmp: cmp.flipped(),
-                    d,
-                    s,
-                    k,
-                });
+                self.emit(FastOp::compare(cmp.flipped(), d, Form::IK(s, k), false));
                 d
             }
             (a, Operand::Const(k)) => {
                 let a = self.in_reg(a)?;
-                self.emit(FastOp::CmpK { cmp, d: a, a, k });
+                self.emit(FastOp::compare(cmp, a, Form::RK(a, k), false));
                 a
             }
             (Operand::Const(k), b) => {
                 let a = self.in_reg(b)?;
-                self.emit(FastOp::CmpK {
-                    cmp: cmp.flipped(),
-                    d: a,
-                    a,
-                    k,
-                });
+                self.emit(FastOp::compare(cmp.flipped(), a, Form::RK(a, k), false));
                 a
             }
             (a, b) => {
                 let a = self.in_reg(a)?;
                 let b = self.in_reg(b)?;
                 let d = a.min(b);
-                self.emit(FastOp::Cmp { cmp, d, a, b });
+                self.emit(FastOp::compare(cmp, d, Form::RR(a, b), false));
                 self.next = d + 1;
                 d
             }
@@ -895,76 +935,4 @@ pub(crate) fn run(
     } else {
         run_with::<32>(code, k, result, inputs)
     }
-}
-
-#[inline(always)]
-fn run_with<const N: usize>(code: &[FastOp], k: &[f64], result: u8, inputs: &[f64]) -> Option<f64> {
-    let mut r = [0.0f64; N];
-    // Registers are indexed modulo N (a power of two the compiler stays under), which
-    // keeps the indexing free of bounds checks.
-    let m = N - 1;
-    let input = |s: usize| -> Option<f64> {
-        let v = *inputs.get(s)?;
-        if v.to_bits() & TAG_MASK == MISSING {
-            None
-        } else {
-            Some(v)
-        }
-    };
-    let konst = |i: u16| -> f64 { k.get(i as usize).copied().unwrap_or(f64::NAN) };
-    for op in code {
-        match *op {
-            FastOp::In { d, s } => r[d as usize & m] = input(s as usize)?,
-            FastOp::InOrK { d, s, k } => {
-                r[d as usize & m] = input(s as usize).unwrap_or_else(|| konst(k))
-            }
-            FastOp::InOr { d, a, s } => {
-                let fallback = r[a as usize & m];
-                r[d as usize & m] = input(s as usize).unwrap_or(fallback)
-            }
-            FastOp::K { d, k } => r[d as usize & m] = konst(k as u16),
-            FastOp::Op { op, d, a, b } => {
-                r[d as usize & m] = op.apply(r[a as usize & m], r[b as usize & m])
-            }
-            FastOp::OpK { op, d, a, k } => {
-                r[d as usize & m] = op.apply(r[a as usize & m], konst(k))
-            }
-            FastOp::KOp { op, d, k, a } => {
-                r[d as usize & m] = op.apply(konst(k), r[a as usize & m])
-            }
-            FastOp::InOpIn { op, d, s, t } => {
-                r[d as usize & m] = op.apply(input(s as usize)?, input(t as usize)?)
-            }
-            FastOp::Cmp { cmp, d, a, b } => {
-                r[d as usize & m] = cmp.apply(r[a as usize & m], r[b as usize & m])
-            }
-            FastOp::CmpK { cmp, d, a, k } => {
-                r[d as usize & m] = cmp.apply(r[a as usize & m], konst(k))
-            }
-            FastOp::InCmpK { cmp, d, s, k } => {
-                r[d as usize & m] = cmp.apply(input(s as usize)?, konst(k))
-            }
-            FastOp::AndInCmpK { cmp, d, s, k } => {
-                r[d as usize & m] *= cmp.apply(input(s as usize)?, konst(k))
-            }
-            FastOp::Unary { f, d, a } => r[d as usize & m] = f.apply(r[a as usize & m]),
-            FastOp::Sel { d, c, a, b } => {
-                r[d as usize & m] = select(
-                    r[c as usize & m] != 0.0,
-                    r[a as usize & m],
-                    r[b as usize & m],
-                )
-            }
-            FastOp::SelK { d, c, a, k } => {
-                r[d as usize & m] = select(r[c as usize & m] != 0.0, r[a as usize & m], konst(k))
-            }
-            FastOp::KSel { d, c, k, b } => {
-                r[d as usize & m] = select(r[c as usize & m] != 0.0, konst(k), r[b as usize & m])
-            }
-            FastOp::SelInK { d, c, s, k } => {
-                r[d as usize & m] = select(r[c as usize & m] != 0.0, input(s as usize)?, konst(k))
-            }
-        }
-    }
-    Some(r[result as usize & m])
 }

@@ -374,8 +374,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn instruction_is_eight_bytes() {
+    fn instructions_are_eight_bytes() {
         assert_eq!(std::mem::size_of::<bytecode::Op>(), 8);
+        assert_eq!(std::mem::size_of::<fast::FastOp>(), 8);
     }
 
     #[test]
