@@ -7,10 +7,34 @@
 //! - `tick`: one `Inputs` of 1,000 metrics shared by 1,000,000 seed-shaped formulas.
 //! - `compile`: parse + check + fold + codegen of each seed formula.
 //!
+//! `seed` and `compile` also time peer engines (dev-dependencies only), each with the seed
+//! formulas written in its own language, compiled once, and driven through its ordinary
+//! public API; in `seed` every evaluation sets the six inputs that engine's way, evaluates,
+//! and writes an `f64` to the output buffer, like `scalemod`:
+//!
+//! - `fasteval` (0.2.4, feature `unsafe-vars`, its fastest mode): an algebraic-expression
+//!   compiler. The six inputs are `add_unsafe_var` pointers to six boxed `f64` cells that
+//!   each row writes; the compiled `Instruction` is evaluated with an `EmptyNamespace`.
+//!   Its compile is `parse` + `compile` into a cleared, reused `Slab`.
+//! - `rhai` (1.x): an embedded scripting language. `Engine::new_raw()`, one
+//!   `compile_expression` per formula, a `Scope` with the six variables pushed once and
+//!   `set_value` per row, then `eval_ast_with_scope::<f64>`.
+//! - `cel` (cel-rust): Common Expression Language. `Program::compile`, one `Context` whose
+//!   six variables are re-added per row (`add_variable_from_value`, as `Value::Float`),
+//!   then `program.execute(&context)`.
+//! - `expr-lang` (the crate `expr`, a Rust port of expr-lang/expr, the same language as
+//!   scalemod): `expr::compile` once, one `Context` with the six values re-inserted per row
+//!   (as `f64`), then `Environment::run`.
+//!
+//! A peer's result is converted to `f64` where it returns an integer (`? 1 : 0`).
+//!
 //! `cargo bench --bench eval` (add `-- seed` for one group). Results are checked against the
-//! baseline before anything is timed.
+//! baseline, on every row, before anything is timed.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use scalemod::{Formula, FormulaSet, Inputs, Schema};
 use std::hint::black_box;
 
@@ -86,6 +110,271 @@ fn table() -> Vec<[f64; 6]> {
         .collect()
 }
 
+/// How far apart two results are, in units in the last place (0 = the same bits; only
+/// meaningful for results of the same sign, which is all the table yields).
+fn ulps_apart(a: f64, b: f64) -> u64 {
+    (a.to_bits() as i64).abs_diff(b.to_bits() as i64)
+}
+
+// ---------------------------------------------------------------------------------------
+// Peer engines: one section each. A peer compiles one seed formula up front; `Peer::eval`
+// (what `seed` times) sets the six inputs and evaluates.
+
+/// One seed formula compiled by a peer engine, ready to evaluate row after row.
+trait Peer {
+    /// Sets the six inputs (in `METRICS` order) to `row` and evaluates the formula.
+    fn eval(&mut self, row: &[f64; 6]) -> f64;
+}
+
+/// fasteval, with Unsafe Variables.
+mod fasteval_peer {
+    use super::METRICS;
+    use fasteval::{Compiler, EmptyNamespace, Evaler, Instruction, Parser, Slab};
+    use std::cell::Cell;
+
+    /// F1, F2, F3 in fasteval's syntax. fasteval has no `? :`, but its comparisons yield 1
+    /// or 0, and `a && b` yields `a` when `a` is 0 and `b` otherwise. So F1 is the bare
+    /// conjunction (1 or 0) and F3 is `cond && request_rate` (`request_rate` or 0): both are
+    /// exactly equivalent to the `? :` forms for every input, NaN and infinities included,
+    /// unlike the `(cond) * request_rate` form.
+    pub const SOURCES: [&str; 3] = [
+        "validation_drift > 0.1 && available_gpus >= 2 && request_queue_length < 1000",
+        "1 / (tokens_per_min / pod_count)",
+        "tokens_per_min >= 5000 && request_rate",
+    ];
+
+    /// How far from the baseline each formula may be, in ulps. fasteval's compiler rewrites
+    /// `a / b` as `a * (1/b)`, so F2 comes out as `1 / (tokens_per_min * (1/pod_count))`,
+    /// one rounding more than the baseline's `1 / (tokens_per_min / pod_count)`; no
+    /// spelling of F2 in fasteval compiles to the baseline's two divisions.
+    pub const ULPS: [u64; 3] = [0, 2, 0];
+
+    /// The six input cells. They are boxed so that their addresses never change, and `Cell`s
+    /// because they are written while fasteval holds pointers to them.
+    pub type Cells = Box<[Cell<f64>; 6]>;
+
+    pub fn cells() -> Cells {
+        Box::default()
+    }
+
+    /// A slab with the six cells registered as unsafe variables, as fasteval requires before
+    /// any `parse`. Whatever is compiled into it must not outlive `cells`.
+    pub fn slab(cells: &Cells) -> Slab {
+        let mut slab = Slab::new();
+        for (name, cell) in METRICS.iter().zip(cells.iter()) {
+            // SAFETY: `cell.as_ptr()` points into a live allocation; fasteval keeps the
+            // pointer and reads it when evaluating, and every caller keeps `cells` (never
+            // moved out of its box) alive as long as the slab and its compiled
+            // instructions, and only writes the cells between evaluations (one thread).
+            unsafe { slab.ps.add_unsafe_var(name.to_string(), &*cell.as_ptr()) };
+        }
+        slab
+    }
+
+    /// Parses and compiles `source` into `slab`, cleared first (its variables stay).
+    pub fn compile(slab: &mut Slab, source: &str) -> Instruction {
+        slab.clear();
+        Parser::new()
+            .parse(source, &mut slab.ps)
+            .unwrap()
+            .from(&slab.ps)
+            .compile(&slab.ps, &mut slab.cs)
+    }
+
+    pub struct FastEval {
+        cells: Cells,
+        slab: Slab,
+        instruction: Instruction,
+    }
+
+    impl FastEval {
+        pub fn new(source: &str) -> Self {
+            let cells = cells();
+            let mut slab = slab(&cells);
+            let instruction = compile(&mut slab, source);
+            FastEval {
+                cells,
+                slab,
+                instruction,
+            }
+        }
+    }
+
+    impl super::Peer for FastEval {
+        fn eval(&mut self, row: &[f64; 6]) -> f64 {
+            for (cell, v) in self.cells.iter().zip(row) {
+                cell.set(*v);
+            }
+            // Not `fasteval::eval_compiled!`: its short cut (a bare constant or variable)
+            // never applies here, and it tests the `unsafe-vars` cfg in the calling crate.
+            self.instruction
+                .eval(&self.slab, &mut EmptyNamespace)
+                .unwrap_or(f64::NAN)
+        }
+    }
+}
+
+/// Rhai, through a raw engine and a reused scope.
+mod rhai_peer {
+    use super::METRICS;
+    use rhai::{Engine, Scope, AST};
+
+    /// F1, F2, F3 in Rhai, which does not mix integers and floats: float literals, and
+    /// `if … { … } else { … }` for `? :`.
+    pub const SOURCES: [&str; 3] = [
+        "if validation_drift > 0.1 && available_gpus >= 2.0 && request_queue_length < 1000.0 \
+         { 1.0 } else { 0.0 }",
+        "1.0 / (tokens_per_min / pod_count)",
+        "if tokens_per_min >= 5000.0 { request_rate } else { 0.0 }",
+    ];
+
+    pub fn engine() -> Engine {
+        Engine::new_raw()
+    }
+
+    pub struct Rhai {
+        engine: Engine,
+        ast: AST,
+        scope: Scope<'static>,
+    }
+
+    impl Rhai {
+        pub fn new(source: &str) -> Self {
+            let engine = engine();
+            let ast = engine.compile_expression(source).unwrap();
+            let mut scope = Scope::new();
+            for name in METRICS {
+                scope.push(name, 0.0_f64);
+            }
+            Rhai { engine, ast, scope }
+        }
+    }
+
+    impl super::Peer for Rhai {
+        fn eval(&mut self, row: &[f64; 6]) -> f64 {
+            for (name, v) in METRICS.iter().zip(row) {
+                self.scope.set_value(*name, *v);
+            }
+            self.engine
+                .eval_ast_with_scope::<f64>(&mut self.scope, &self.ast)
+                .unwrap_or(f64::NAN)
+        }
+    }
+}
+
+/// cel-rust (crate `cel`), through a reused context.
+mod cel_peer {
+    use super::METRICS;
+    use cel::{Context, Program, Value};
+
+    /// F1, F2, F3 in CEL, with float literals (CEL keeps `int` and `double` apart).
+    pub const SOURCES: [&str; 3] = [
+        "validation_drift > 0.1 && available_gpus >= 2.0 && request_queue_length < 1000.0 \
+         ? 1.0 : 0.0",
+        "1.0 / (tokens_per_min / pod_count)",
+        "tokens_per_min >= 5000.0 ? request_rate : 0.0",
+    ];
+
+    pub struct Cel {
+        program: Program,
+        context: Context<'static, 'static>,
+    }
+
+    impl Cel {
+        pub fn new(source: &str) -> Self {
+            Cel {
+                program: Program::compile(source).unwrap(),
+                context: Context::default(),
+            }
+        }
+    }
+
+    impl super::Peer for Cel {
+        fn eval(&mut self, row: &[f64; 6]) -> f64 {
+            for (name, v) in METRICS.iter().zip(row) {
+                self.context
+                    .add_variable_from_value(*name, Value::Float(*v));
+            }
+            match self.program.execute(&self.context) {
+                Ok(Value::Float(f)) => f,
+                Ok(Value::Int(i)) => i as f64,
+                _ => f64::NAN,
+            }
+        }
+    }
+}
+
+/// expr-lang (crate `expr`), through a reused context.
+mod expr_lang_peer {
+    use super::METRICS;
+    use expr::{Context, Environment, Program, Value};
+
+    /// The same language as scalemod: the seed formulas as they are.
+    pub const SOURCES: [&str; 3] = [super::F1, super::F2, super::F3];
+
+    pub struct ExprLang {
+        environment: Environment<'static>,
+        program: Program,
+        context: Context,
+    }
+
+    impl ExprLang {
+        pub fn new(source: &str) -> Self {
+            ExprLang {
+                environment: Environment::new(),
+                program: expr::compile(source).unwrap(),
+                context: Context::default(),
+            }
+        }
+    }
+
+    impl super::Peer for ExprLang {
+        fn eval(&mut self, row: &[f64; 6]) -> f64 {
+            for (name, v) in METRICS.iter().zip(row) {
+                self.context.insert(*name, *v);
+            }
+            match self.environment.run(&self.program, &self.context) {
+                Ok(Value::Float(f)) => f,
+                Ok(Value::Integer(i)) => i as f64,
+                _ => f64::NAN,
+            }
+        }
+    }
+}
+
+/// Checks `peer` against the baseline on every row (to within `ulps`; 0 = bit for bit),
+/// then times it as `seed` times `rust_fn` and `scalemod`.
+fn bench_peer(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    engine: &str,
+    (formula, native, ulps): (&str, Native, u64),
+    rows: &[[f64; 6]],
+    mut peer: impl Peer,
+) {
+    let mut worst = 0;
+    for row in rows {
+        let (got, want) = (peer.eval(row), native(row));
+        let apart = ulps_apart(got, want);
+        assert!(
+            apart <= ulps,
+            "{engine} {formula} on {row:?}: {got} vs {want}"
+        );
+        worst = worst.max(apart);
+    }
+    if worst > 0 {
+        eprintln!("{engine} {formula}: at most {worst} ulp(s) from the baseline");
+    }
+    let mut out = vec![0.0; rows.len()];
+    group.bench_function(BenchmarkId::new(engine, formula), |b| {
+        b.iter(|| {
+            for (row, o) in rows.iter().zip(out.iter_mut()) {
+                *o = peer.eval(black_box(row));
+            }
+            black_box(&out);
+        })
+    });
+}
+
 fn seed(c: &mut Criterion) {
     let schema = Schema::floats(METRICS);
     let slots: Vec<_> = METRICS.iter().map(|m| schema.slot(m).unwrap()).collect();
@@ -93,7 +382,7 @@ fn seed(c: &mut Criterion) {
     let mut group = c.benchmark_group("seed");
     group.throughput(Throughput::Elements(rows.len() as u64));
     let seeds: [(&str, &str, Native); 3] = [("F1", F1, f1), ("F2", F2, f2), ("F3", F3, f3)];
-    for (name, source, native) in seeds {
+    for (i, (name, source, native)) in seeds.into_iter().enumerate() {
         let formula = Formula::compile(source, &schema).unwrap();
         let mut inputs = Inputs::new(&schema);
         // Check before timing: same result as the baseline on every row.
@@ -124,6 +413,35 @@ fn seed(c: &mut Criterion) {
                 black_box(&out);
             })
         });
+        let exact = (name, native, 0);
+        bench_peer(
+            &mut group,
+            "fasteval",
+            (name, native, fasteval_peer::ULPS[i]),
+            &rows,
+            fasteval_peer::FastEval::new(fasteval_peer::SOURCES[i]),
+        );
+        bench_peer(
+            &mut group,
+            "rhai",
+            exact,
+            &rows,
+            rhai_peer::Rhai::new(rhai_peer::SOURCES[i]),
+        );
+        bench_peer(
+            &mut group,
+            "cel",
+            exact,
+            &rows,
+            cel_peer::Cel::new(cel_peer::SOURCES[i]),
+        );
+        bench_peer(
+            &mut group,
+            "expr-lang",
+            exact,
+            &rows,
+            expr_lang_peer::ExprLang::new(expr_lang_peer::SOURCES[i]),
+        );
     }
     group.finish();
 }
@@ -234,10 +552,29 @@ fn tick(c: &mut Criterion) {
 
 fn compile(c: &mut Criterion) {
     let schema = Schema::floats(METRICS);
+    let fasteval_cells = fasteval_peer::cells();
+    let mut fasteval_slab = fasteval_peer::slab(&fasteval_cells);
+    let rhai_engine = rhai_peer::engine();
     let mut group = c.benchmark_group("compile");
-    for (name, source) in [("F1", F1), ("F2", F2), ("F3", F3)] {
+    for (i, (name, source)) in [("F1", F1), ("F2", F2), ("F3", F3)].into_iter().enumerate() {
         group.bench_function(BenchmarkId::new("scalemod", name), |b| {
             b.iter(|| Formula::compile(black_box(source), &schema).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("fasteval", name), |b| {
+            let source = fasteval_peer::SOURCES[i];
+            b.iter(|| fasteval_peer::compile(&mut fasteval_slab, black_box(source)))
+        });
+        group.bench_function(BenchmarkId::new("rhai", name), |b| {
+            let source = rhai_peer::SOURCES[i];
+            b.iter(|| rhai_engine.compile_expression(black_box(source)).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("cel", name), |b| {
+            let source = cel_peer::SOURCES[i];
+            b.iter(|| cel::Program::compile(black_box(source)).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("expr-lang", name), |b| {
+            let source = expr_lang_peer::SOURCES[i];
+            b.iter(|| expr::compile(black_box(source)).unwrap())
         });
     }
     group.finish();
