@@ -35,6 +35,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// pest_derive without its `std` feature names `alloc` (scalemod itself uses std).
+extern crate alloc;
+
 pub mod ast;
 mod builtin;
 pub mod bytecode;
