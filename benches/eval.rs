@@ -468,82 +468,129 @@ fn tick_formula(i: usize) -> String {
     }
 }
 
-fn tick(c: &mut Criterion) {
-    const FORMULAS: usize = 1_000_000;
-    let names: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
-    let schema = Schema::floats(&names);
-    let mut inputs = Inputs::new(&schema);
-    let mut rng = Rng(42);
-    for name in &names {
-        inputs.set_f64(schema.slot(name).unwrap(), rng.below(100.0));
+/// One tick-formula written by hand: its shape, the metrics it reads and its constants.
+struct NativeFormula {
+    shape: usize,
+    m: [usize; 3],
+    c: f64,
+    threshold: f64,
+}
+
+impl NativeFormula {
+    fn new(i: usize) -> NativeFormula {
+        NativeFormula {
+            shape: i % 6,
+            m: [0, 1, 2].map(|k| (i * 7 + k * 13) % 1000),
+            c: (1 + i % 97) as f64,
+            threshold: format!("0.{}", 1 + i % 97).parse().unwrap(),
+        }
     }
-    let metric = |name: &str| match inputs.get(schema.slot(name).unwrap()) {
-        scalemod::Value::Float(f) => f,
-        other => panic!("{other}"),
-    };
-    // The same formulas by hand, over the same metrics.
-    let values: Vec<f64> = names.iter().map(|n| metric(n)).collect();
-    let native = |i: usize| -> f64 {
-        let m = |k: usize| values[(i * 7 + k * 13) % 1000];
-        let c = (1 + i % 97) as f64;
-        match i % 6 {
+
+    #[inline(never)]
+    fn eval(&self, values: &[f64]) -> f64 {
+        let [a, b, d] = self.m.map(|k| values[k]);
+        let c = self.c;
+        match self.shape {
             0 => {
-                let t = format!("0.{}", 1 + i % 97).parse::<f64>().unwrap();
-                if m(0) > t && m(1) >= c % 5.0 && m(2) < c * 10.0 {
+                if a > self.threshold && b >= c % 5.0 && d < c * 10.0 {
                     1.0
                 } else {
                     0.0
                 }
             }
-            1 => 1.0 / (m(0) / m(1)),
+            1 => 1.0 / (a / b),
             2 => {
-                if m(0) >= c * 100.0 {
-                    m(1)
+                if a >= c * 100.0 {
+                    b
                 } else {
                     0.0
                 }
             }
-            3 => m(0) * c + m(1),
-            4 => (if m(0) < m(1) { m(1) } else { m(0) }) / c,
-            _ => [m(0), m(1), m(2)].iter().filter(|x| **x > c).count() as f64,
+            3 => a * c + b,
+            4 => (if a < b { b } else { a }) / c,
+            _ => [a, b, d].iter().filter(|x| **x > c).count() as f64,
         }
-    };
-    let set = FormulaSet::from_formulas(
-        (0..FORMULAS)
-            .map(|i| Formula::compile(&tick_formula(i), &schema).unwrap())
-            .collect(),
-    );
-    let expected: Vec<f64> = (0..FORMULAS).map(native).collect();
-    let mut out = vec![0.0; FORMULAS];
-    set.eval_f64_into(&inputs, &mut out, |i, e| panic!("formula {i}: {e}"));
-    for (i, (got, want)) in out.iter().zip(&expected).enumerate() {
-        assert_eq!(
-            got.to_bits(),
-            want.to_bits(),
-            "formula {i}: {}",
-            tick_formula(i)
-        );
     }
+}
+
+/// The tick's data: built on first use, so that `-- seed` does not compile a million formulas.
+struct Tick {
+    inputs: Inputs,
+    values: Vec<f64>,
+    native: Vec<NativeFormula>,
+    set: FormulaSet,
+}
+
+const TICK_FORMULAS: usize = 1_000_000;
+
+impl Tick {
+    fn new() -> Tick {
+        let names: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+        let schema = Schema::floats(&names);
+        let mut inputs = Inputs::new(&schema);
+        let mut rng = Rng(42);
+        let mut values = Vec::new();
+        for name in &names {
+            let v = rng.below(100.0);
+            values.push(v);
+            inputs.set_f64(schema.slot(name).unwrap(), v);
+        }
+        let native: Vec<NativeFormula> = (0..TICK_FORMULAS).map(NativeFormula::new).collect();
+        let set = FormulaSet::from_formulas(
+            (0..TICK_FORMULAS)
+                .map(|i| Formula::compile(&tick_formula(i), &schema).unwrap())
+                .collect(),
+        );
+        let mut out = vec![0.0; TICK_FORMULAS];
+        set.eval_f64_into(&inputs, &mut out, |i, e| panic!("formula {i}: {e}"));
+        for (i, got) in out.iter().enumerate() {
+            let want = native[i].eval(&values);
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "formula {i}: {}",
+                tick_formula(i)
+            );
+        }
+        Tick {
+            inputs,
+            values,
+            native,
+            set,
+        }
+    }
+}
+
+fn tick(c: &mut Criterion) {
+    let tick = std::cell::OnceCell::new();
     let mut group = c.benchmark_group("tick");
     group.sample_size(20);
-    group.throughput(Throughput::Elements(FORMULAS as u64));
+    group.throughput(Throughput::Elements(TICK_FORMULAS as u64));
     group.bench_function("rust_fn", |b| {
+        let t: &Tick = tick.get_or_init(Tick::new);
+        let mut out = vec![0.0; TICK_FORMULAS];
         b.iter(|| {
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = native(black_box(i));
+            for (f, o) in t.native.iter().zip(out.iter_mut()) {
+                *o = f.eval(black_box(&t.values));
             }
             black_box(&out);
         })
     });
     group.bench_function("scalemod", |b| {
+        let t: &Tick = tick.get_or_init(Tick::new);
+        let mut out = vec![0.0; TICK_FORMULAS];
         b.iter(|| {
-            set.eval_f64_into(black_box(&inputs), &mut out, |_, _| {});
+            t.set
+                .eval_f64_into(black_box(&t.inputs), &mut out, |_, _| {});
             black_box(&out);
         })
     });
     group.bench_function("scalemod_parallel", |b| {
+        let t: &Tick = tick.get_or_init(Tick::new);
+        let mut out = vec![0.0; TICK_FORMULAS];
         b.iter(|| {
-            set.par_eval_f64_into(black_box(&inputs), &mut out, None, |_, _| {});
+            t.set
+                .par_eval_f64_into(black_box(&t.inputs), &mut out, None, |_, _| {});
             black_box(&out);
         })
     });
