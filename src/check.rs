@@ -259,7 +259,7 @@ impl Checker<'_> {
                         operand.ty.clone()
                     }
                     _ => {
-                        let text = unary_text(op, &expr.span, self);
+                        let text = unary_text(*op, expr.span);
                         return Err(type_error(
                             span,
                             format!("invalid operation: {text} (mismatched type {})", operand.ty),
@@ -540,7 +540,7 @@ impl Checker<'_> {
 }
 
 /// The text of a unary operator as written (`!` or `not`), for messages.
-fn unary_text(op: &UnaryOp, span: &Span, _: &Checker<'_>) -> &'static str {
+fn unary_text(op: UnaryOp, span: Span) -> &'static str {
     match op {
         UnaryOp::Neg => "-",
         UnaryOp::Plus => "+",

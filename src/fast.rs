@@ -13,7 +13,7 @@
 
 use crate::ast::{BinaryOp, Pointer, UnaryOp};
 use crate::builtin::{Builtin, Predicate};
-use crate::check::{Node, NodeKind, Type};
+use crate::check::{Node, NodeKind};
 use crate::schema::{InputType, Schema, MISSING, TAG_MASK};
 use crate::value::{Value, ValueType};
 
@@ -108,6 +108,10 @@ pub enum Unary {
     Int,
     /// A copy, to take ownership of a register that must not be overwritten.
     Copy,
+    /// Int negation: `0 - x` (no -0).
+    IntNeg,
+    /// After an int product: -0 becomes 0.
+    IntZero,
 }
 
 impl Unary {
@@ -122,6 +126,8 @@ impl Unary {
             Unary::Round => a.round(),
             Unary::Int => crate::value::float_to_int(a) as f64,
             Unary::Copy => a,
+            Unary::IntNeg => 0.0 - a,
+            Unary::IntZero => a + 0.0,
         }
     }
 }
@@ -431,6 +437,110 @@ pub(crate) fn compile(root: &Node, schema: &Schema) -> Option<FastProgram> {
     Some(c.program)
 }
 
+/// Ints up to this magnitude are exact as `f64`s, and no int operation below it can wrap.
+const EXACT_INT: f64 = 9_007_199_254_740_992.0; // 2^53
+
+/// The range `[lo, hi]` an int value of a node lies in.
+type IntRange = (f64, f64);
+
+/// Whether a node whose int values lie in `range` computes exactly in `f64`.
+fn exact_int(range: Option<IntRange>) -> bool {
+    range.is_none_or(|(lo, hi)| lo.abs().max(hi.abs()) <= EXACT_INT)
+}
+
+/// The union of two ranges (either may be absent).
+fn either(a: Option<IntRange>, b: Option<IntRange>) -> Option<IntRange> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+        (a, b) => a.or(b),
+    }
+}
+
+const ANY_INT: IntRange = (f64::NEG_INFINITY, f64::INFINITY);
+
+/// The range of `node`'s value when that value is an int, or `None` when it never is. Int
+/// arithmetic is done in `f64` only within [`EXACT_INT`].
+fn int_range(node: &Node) -> Option<IntRange> {
+    match &node.kind {
+        NodeKind::Const(Value::Int(i)) => Some((*i as f64, *i as f64)),
+        NodeKind::Const(_) | NodeKind::Input(_) => None,
+        NodeKind::Unary(UnaryOp::Neg, x) => int_range(x).map(|(lo, hi)| (-hi, -lo)),
+        NodeKind::Unary(_, x) => int_range(x),
+        NodeKind::Binary(op, l, r) => int_range_of(*op, l, r),
+        NodeKind::Cond(_, a, b) => either(int_range(a), int_range(b)),
+        NodeKind::Call(builtin, args) => match builtin {
+            Builtin::Abs => int_range(args.first()?).map(|(lo, hi)| {
+                if lo >= 0.0 {
+                    (lo, hi)
+                } else {
+                    (0.0, (-lo).max(hi))
+                }
+            }),
+            Builtin::Max | Builtin::Min => args.iter().map(int_range).fold(None, either),
+            Builtin::Int => Some(ANY_INT),
+            _ => None,
+        },
+        NodeKind::Predicate {
+            kind: Predicate::Count,
+            array,
+            ..
+        } => match &array.kind {
+            NodeKind::Array(items) => Some((0.0, items.len() as f64)),
+            NodeKind::Const(Value::Array(items)) => Some((0.0, items.len() as f64)),
+            _ => Some(ANY_INT),
+        },
+        NodeKind::Predicate { .. } => None,
+        _ => Some(ANY_INT),
+    }
+}
+
+/// [`int_range`] of `l op r`.
+fn int_range_of(op: BinaryOp, l: &Node, r: &Node) -> Option<IntRange> {
+    let (a, b) = (int_range(l), int_range(r));
+    match op {
+        // An int result needs two int operands.
+        BinaryOp::Add => {
+            let ((al, ah), (bl, bh)) = (a?, b?);
+            Some((al + bl, ah + bh))
+        }
+        BinaryOp::Sub => {
+            let ((al, ah), (bl, bh)) = (a?, b?);
+            Some((al - bh, ah - bl))
+        }
+        BinaryOp::Mul => {
+            let ((al, ah), (bl, bh)) = (a?, b?);
+            let products =
+                [al * bl, al * bh, ah * bl, ah * bh].map(|p| if p.is_nan() { 0.0 } else { p });
+            Some((
+                products.iter().copied().fold(f64::INFINITY, f64::min),
+                products.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            ))
+        }
+        BinaryOp::Coalesce => either(a, b),
+        BinaryOp::Mod => Some(ANY_INT),
+        _ => None,
+    }
+}
+
+/// Whether `l op r` (`+`, `-`, `*`) computes exactly in `f64`. With an operand that is never
+/// an int it is float arithmetic, as in expr. With two operands that may be ints, their int
+/// results must stay within [`EXACT_INT`]; and as an int product is never -0 while an `f64`
+/// product can be, `*` needs both operands to be ints on every run (then the -0 is fixed up)
+/// or neither int range to reach below zero.
+fn int_arith_ok(op: BinaryOp, l: &Node, r: &Node) -> bool {
+    let (Some(a), Some(b)) = (int_range(l), int_range(r)) else {
+        return true;
+    };
+    if !exact_int(int_range_of(op, l, r)) {
+        return false;
+    }
+    op != BinaryOp::Mul || (a.0 >= 0.0 && b.0 >= 0.0) || always_int(l, r)
+}
+
+fn always_int(l: &Node, r: &Node) -> bool {
+    runtime_type(l) == Some(ValueType::Int) && runtime_type(r) == Some(ValueType::Int)
+}
+
 /// The type of every value `node` can give on the fast path (where no input is missing),
 /// if it is always the same.
 fn runtime_type(node: &Node) -> Option<ValueType> {
@@ -566,18 +676,24 @@ impl FastCompiler<'_> {
             NodeKind::Unary(op, operand) => {
                 let (x, kind) = self.operand(operand)?;
                 let f = match (op, kind) {
-                    (UnaryOp::Neg, Kind::Number) if node.ty == Type::Float => Unary::Neg,
+                    // A float, or an int that is never 0, negates as an f64; an int that may be
+                    // 0 must give 0, not -0.
+                    (UnaryOp::Neg, Kind::Number) => match int_range(operand) {
+                        None => Unary::Neg,
+                        Some((lo, hi)) if !exact_int(Some((lo, hi))) => return None,
+                        Some((lo, hi)) if lo > 0.0 || hi < 0.0 => Unary::Neg,
+                        Some(_) if runtime_type(operand) == Some(ValueType::Int) => Unary::IntNeg,
+                        Some(_) => return None,
+                    },
                     (UnaryOp::Not, Kind::Bool) => Unary::Not,
-                    (UnaryOp::Plus, Kind::Number) if node.ty == Type::Float => {
-                        return Some((self.in_reg(x)?, kind))
-                    }
+                    (UnaryOp::Plus, Kind::Number) => return Some((self.in_reg(x)?, kind)),
                     _ => return None,
                 };
                 let a = self.in_reg(x)?;
                 self.emit(FastOp::Unary { f, d: a, a });
                 Some((a, kind))
             }
-            NodeKind::Binary(op, l, r) => self.binary(*op, l, r, &node.ty),
+            NodeKind::Binary(op, l, r) => self.binary(*op, l, r),
             NodeKind::Cond(c, a, b) => self.cond(c, a, b),
             NodeKind::Call(builtin, args) => self.call(*builtin, args),
             NodeKind::Predicate {
@@ -591,7 +707,7 @@ impl FastCompiler<'_> {
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, l: &Node, r: &Node, ty: &Type) -> Option<(u8, Kind)> {
+    fn binary(&mut self, op: BinaryOp, l: &Node, r: &Node) -> Option<(u8, Kind)> {
         if let Some(cmp) = Cmp::from_op(op) {
             let (a, ka) = self.operand(l)?;
             let (b, kb) = self.operand(r)?;
@@ -624,10 +740,17 @@ impl FastCompiler<'_> {
             });
         }
         let (arith, kind) = match op {
-            // Int arithmetic wraps; only float arithmetic is done here.
-            BinaryOp::Add if *ty == Type::Float => (Arith::Add, Kind::Number),
-            BinaryOp::Sub if *ty == Type::Float => (Arith::Sub, Kind::Number),
-            BinaryOp::Mul if *ty == Type::Float => (Arith::Mul, Kind::Number),
+            // Int arithmetic (two int operands) wraps and never gives -0; it is done here only
+            // where both operands are ints on every run and the result cannot overflow, so
+            // that the f64 result is exact (`* ` is then followed by a -0 to 0 fix).
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul if int_arith_ok(op, l, r) => {
+                let arith = match op {
+                    BinaryOp::Add => Arith::Add,
+                    BinaryOp::Sub => Arith::Sub,
+                    _ => Arith::Mul,
+                };
+                (arith, Kind::Number)
+            }
             BinaryOp::Div => (Arith::Div, Kind::Number),
             BinaryOp::Pow => (Arith::Pow, Kind::Number),
             BinaryOp::And => (Arith::And, Kind::Bool),
@@ -669,7 +792,15 @@ impl FastCompiler<'_> {
         if ka != operand_kind || kb != operand_kind {
             return None;
         }
-        Some((self.arith(arith, a, b)?, kind))
+        let d = self.arith(arith, a, b)?;
+        if arith == Arith::Mul && always_int(l, r) {
+            self.emit(FastOp::Unary {
+                f: Unary::IntZero,
+                d,
+                a: d,
+            });
+        }
+        Some((d, kind))
     }
 
     fn arith(&mut self, op: Arith, a: Operand, b: Operand) -> Option<u8> {
@@ -797,7 +928,7 @@ impl FastCompiler<'_> {
 
     fn call(&mut self, builtin: Builtin, args: &[Node]) -> Option<(u8, Kind)> {
         let unary = match builtin {
-            Builtin::Abs if args.first()?.ty == Type::Float => Some(Unary::Abs),
+            Builtin::Abs if exact_int(int_range(args.first()?)) => Some(Unary::Abs),
             Builtin::Floor => Some(Unary::Floor),
             Builtin::Ceil => Some(Unary::Ceil),
             Builtin::Round => Some(Unary::Round),

@@ -60,7 +60,6 @@ mod vm;
 pub use builtin::{Builtin, Predicate};
 pub use error::{Error, ErrorKind, Result};
 pub use limits::Limits;
-pub use parse::parse as parse_with_limits;
 pub use schema::{InputType, Inputs, Schema, Slot};
 pub use set::FormulaSet;
 pub use value::{format_float, Value, ValueType};
@@ -77,7 +76,12 @@ pub use check::Cast;
 /// assert!(matches!(ast.kind, scalemod::ast::ExprKind::Binary(..)));
 /// ```
 pub fn parse(source: &str) -> Result<ast::Expr> {
-    parse::parse(source, &Limits::default()).map_err(|e| e.with_source(source))
+    parse_with_limits(source, &Limits::default())
+}
+
+/// Parses a formula into its syntax tree, within `limits`.
+pub fn parse_with_limits(source: &str, limits: &Limits) -> Result<ast::Expr> {
+    parse::parse(source, limits).map_err(|e| e.with_source(source))
 }
 
 /// How to compile a formula: limits, expr's result-cast options, undefined names, folding.

@@ -17,23 +17,6 @@ use std::sync::LazyLock;
 #[grammar = "../grammar/formula.pest"]
 struct Grammar;
 
-/// The builtins whose second argument is a predicate closure.
-pub(crate) const PREDICATE_BUILTINS: &[&str] = &[
-    "all",
-    "none",
-    "any",
-    "one",
-    "filter",
-    "map",
-    "count",
-    "sum",
-    "find",
-    "findIndex",
-    "findLast",
-    "findLastIndex",
-    "reduce",
-];
-
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::ternary_op, Assoc::Right))
@@ -371,7 +354,7 @@ impl Builder<'_> {
             };
             list.push(expr);
         }
-        if PREDICATE_BUILTINS.contains(&text) {
+        if crate::builtin::Predicate::from_name(text).is_some() {
             // A predicate may be written without braces: `count(xs, # > 1)`.
             if let Some(arg) = list.get_mut(1) {
                 if !matches!(arg.kind, ExprKind::Closure(_)) {

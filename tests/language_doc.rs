@@ -14,6 +14,8 @@
 //!   is the complete rendered error, compared exactly.
 #![cfg(feature = "cli")]
 
+mod common;
+use common::same_value;
 use serde_json::{json, Map, Value as Json};
 
 const DOC: &str = include_str!("../docs/language.md");
@@ -94,20 +96,6 @@ fn parse_case(lhs: &str) -> Result<Json, String> {
         case["types"] = Json::Object(types);
     }
     Ok(case)
-}
-
-/// Numbers compare by value; non-finite floats are strings on both sides.
-fn same_value(got: &Json, want: &Json) -> bool {
-    match (got, want) {
-        (Json::Number(a), Json::Number(b)) => match (a.as_i64(), b.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => a.as_f64() == b.as_f64(),
-        },
-        (Json::Array(a), Json::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
-        }
-        _ => got == want,
-    }
 }
 
 /// Checks one `formula` line; the reason it fails, or `None`.
