@@ -109,6 +109,16 @@ pub(crate) fn fold(node: &mut Node) -> Result<()> {
             if let Some(init) = init {
                 fold(init)?;
             }
+            // Over a constant array, with a body that reads nothing but `#`, `#index` and
+            // `#acc`, the whole call is a constant.
+            let closed = is_const(array)
+                && init.as_deref().is_none_or(is_const)
+                && body.as_deref().is_none_or(reads_no_input);
+            if closed {
+                if let Some(v) = crate::interp::eval_closed(node, MAX_FOLDED_RANGE + 1) {
+                    node.kind = NodeKind::Const(v);
+                }
+            }
         }
         NodeKind::Index(base, index) => {
             fold(base)?;
@@ -178,6 +188,29 @@ fn fold_binary(
             Ok(value::binary(op, a, b, MAX_FOLDED_RANGE + 1)
                 .ok()
                 .map(Folded::Const))
+        }
+    }
+}
+
+/// Whether `node` reads no input and no `let` local.
+fn reads_no_input(node: &Node) -> bool {
+    match &node.kind {
+        NodeKind::Input(_) | NodeKind::Local(_) => false,
+        NodeKind::Const(_) | NodeKind::Pointer(..) => true,
+        NodeKind::Array(items) | NodeKind::Seq(items) | NodeKind::Call(_, items) => {
+            items.iter().all(reads_no_input)
+        }
+        NodeKind::Unary(_, x) | NodeKind::Cast(_, x) => reads_no_input(x),
+        NodeKind::Binary(_, a, b) | NodeKind::Let(_, a, b) | NodeKind::Index(a, b) => {
+            reads_no_input(a) && reads_no_input(b)
+        }
+        NodeKind::Cond(a, b, c) => reads_no_input(a) && reads_no_input(b) && reads_no_input(c),
+        NodeKind::Predicate {
+            array, body, init, ..
+        } => {
+            reads_no_input(array)
+                && body.as_deref().is_none_or(reads_no_input)
+                && init.as_deref().is_none_or(reads_no_input)
         }
     }
 }

@@ -19,6 +19,19 @@ pub fn interpret(checked: &Checked, inputs: &Inputs, max_array_len: usize) -> Re
     interp.eval(&checked.root)
 }
 
+/// Evaluates a closed node — one that reads no input and no `let` local — at compile time;
+/// `None` if it fails (the failure is then left for run time).
+pub(crate) fn eval_closed(node: &Node, max_array_len: usize) -> Option<Value> {
+    let inputs = Inputs::default();
+    let mut interp = Interp {
+        inputs: &inputs,
+        locals: Vec::new(),
+        scopes: Vec::new(),
+        max_array_len,
+    };
+    interp.eval(node).ok()
+}
+
 struct Scope {
     element: Value,
     index: usize,
@@ -42,9 +55,15 @@ impl Interp<'_> {
         Ok(match &node.kind {
             NodeKind::Const(v) => v.clone(),
             NodeKind::Input(slot) => self.inputs.value(*slot as usize),
-            NodeKind::Local(local) => self.locals[*local as usize].clone(),
+            NodeKind::Local(local) => self
+                .locals
+                .get(*local as usize)
+                .cloned()
+                .unwrap_or_default(),
             NodeKind::Pointer(pointer, level) => {
-                let scope = &self.scopes[*level as usize];
+                let Some(scope) = self.scopes.get(*level as usize) else {
+                    return Err(fail("malformed tree: pointer outside its predicate".into()));
+                };
                 match pointer {
                     Pointer::Element => scope.element.clone(),
                     Pointer::Index => Value::Int(scope.index as i64),
@@ -98,7 +117,11 @@ impl Interp<'_> {
             }
             NodeKind::Let(local, value, body) => {
                 let v = self.eval(value)?;
-                self.locals[*local as usize] = v;
+                let local = *local as usize;
+                if self.locals.len() <= local {
+                    self.locals.resize(local + 1, Value::Nil);
+                }
+                self.locals[local] = v;
                 self.eval(body)?
             }
             NodeKind::Seq(items) => {
