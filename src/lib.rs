@@ -280,6 +280,29 @@ impl Formula {
         self.eval_f64_general(inputs)
     }
 
+    /// The bytes the compiled formula holds on the heap: source, bytecode (instructions,
+    /// constants, span side table, predicate table), fast program and input list.
+    ///
+    /// ```
+    /// use scalemod::{Formula, Schema};
+    /// let f = Formula::compile("1 / (tokens_per_min / pod_count)", &Schema::floats(["tokens_per_min", "pod_count"])).unwrap();
+    /// assert!(f.heap_size() < 256);
+    /// ```
+    pub fn heap_size(&self) -> usize {
+        use std::mem::size_of;
+        self.source.len()
+            + self.program.heap_size()
+            + self.fast.as_ref().map_or(0, |f| {
+                f.code.len() * size_of::<fast::FastOp>() + f.constants.len() * size_of::<f64>()
+            })
+            + self.inputs.len() * size_of::<Slot>()
+            + self
+                .input_names
+                .iter()
+                .map(|(_, n)| size_of::<(u32, Box<str>)>() + n.len())
+                .sum::<usize>()
+    }
+
     /// The straight-line `f64` program, if the formula qualifies for the fast path.
     pub fn fast_program(&self) -> Option<&fast::FastProgram> {
         self.fast.as_deref()

@@ -125,3 +125,24 @@ fn arrays_built_at_run_time_are_the_one_allocation() {
     let n = allocations_in(|| assert_eq!(f.eval(&inputs), Ok(Value::Int(4))));
     assert!(n >= 1);
 }
+
+#[test]
+fn compiled_seed_formulas_are_compact() {
+    let schema = Schema::floats([
+        "validation_drift",
+        "available_gpus",
+        "request_queue_length",
+        "tokens_per_min",
+        "pod_count",
+        "request_rate",
+    ]);
+    for (source, at_most) in [
+        (FORMULAS[0], 640),
+        (FORMULAS[1], 320),
+        (FORMULAS[2], 384),
+    ] {
+        let f = Formula::compile(source, &schema).unwrap();
+        println!("{source}: {} bytes", f.heap_size());
+        assert!(f.heap_size() <= at_most, "{source}: {} bytes", f.heap_size());
+    }
+}
