@@ -1059,9 +1059,7 @@ pub(crate) fn run(
     registers: u8,
     inputs: &[f64],
 ) -> Option<f64> {
-    if registers <= 4 {
-        run_with::<4>(code, k, result, inputs)
-    } else if registers <= 8 {
+    if registers <= 8 {
         run_with::<8>(code, k, result, inputs)
     } else {
         run_with::<32>(code, k, result, inputs)
