@@ -251,3 +251,17 @@ const _: () = {
     assert_send_sync::<scalemod::FormulaSet>();
     assert_send_sync::<Inputs>();
 };
+
+#[test]
+fn nested_let_values_do_not_backtrack_exponentially() {
+    // Found by fuzzing (fuzz/regressions/parse-slow-nested-let-values): pest backtracked over
+    // `let x = let …` chains, doubling the work with each one.
+    let start = std::time::Instant::now();
+    let chain = format!("{}[", "let x = let x = 5;  0; ".repeat(40));
+    let err = scalemod::parse(&chain).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    let deep = format!("{}1", "let x = 1; ".repeat(50));
+    assert!(scalemod::parse(&deep).is_ok());
+    // Generous: a hang detector, not a benchmark (the chain takes microseconds).
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
