@@ -4,7 +4,8 @@
 //! the compiler also emits a [`FastProgram`]: typed register instructions, with
 //! superinstructions for the common shapes (an input compared with a constant, `c ? x : k`,
 //! `k / r`), branch-free selects, and no jumps at all, so a run is one pass over a short slice.
-//! Bools are `0.0`/`1.0`; ints that reach it are small constants, exactly representable.
+//! Bools are `0.0`/`1.0`; int arithmetic is admitted only where the ints' ranges, tracked at
+//! compile time, prove the `f64` result exact (no overflow past 2^53, no `-0` for an int `0`).
 //!
 //! Only formulas whose every operation is total on numbers qualify, so a run cannot fail: the
 //! one thing it cannot handle, a missing (or non-number) input where one is needed, makes it
