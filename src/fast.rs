@@ -152,6 +152,16 @@ enum Form {
     KI(u16, u16),
 }
 
+/// The operand shapes a comparison comes in (a constant on the left is flipped to the right).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CmpForm {
+    RR(u8, u8),
+    RK(u8, u16),
+    IK(u16, u16),
+    /// `d && (input cmp k)`: a link of a guard chain.
+    AndIK(u16, u16),
+}
+
 /// Defines [`FastOp`] with one variant per operator and operand shape (so the VM dispatches
 /// once per instruction, never on an operator inside an instruction), the constructors that
 /// pick the variant, and the VM's loop.
@@ -224,17 +234,13 @@ macro_rules! fast_ops {
                 }
             }
 
-            /// `form` is `RR`, `RK` or `IK`; `and` makes an `IK` the guard-chain variant.
-            fn compare(cmp: Cmp, d: u8, form: Form, and: bool) -> FastOp {
+            fn compare(cmp: Cmp, d: u8, form: CmpForm) -> FastOp {
                 match cmp {
                     $(Cmp::$cop => match form {
-                        Form::RR(a, b) => FastOp::$crr { d, a, b },
-                        Form::IK(s, k) if and => FastOp::$cand { d, s, k },
-                        Form::IK(s, k) => FastOp::$cik { d, s, k },
-                        Form::RK(a, k) => FastOp::$crk { d, a, k },
-                        // The compiler only asks for the three shapes above.
-                        Form::KR(k, a) => FastOp::$crk { d, a, k },
-                        Form::II(s, t) | Form::KI(t, s) => FastOp::$cik { d, s, k: t },
+                        CmpForm::RR(a, b) => FastOp::$crr { d, a, b },
+                        CmpForm::RK(a, k) => FastOp::$crk { d, a, k },
+                        CmpForm::IK(s, k) => FastOp::$cik { d, s, k },
+                        CmpForm::AndIK(s, k) => FastOp::$cand { d, s, k },
                     },)*
                 }
             }
@@ -776,7 +782,7 @@ impl FastCompiler<'_> {
                     ) = (ka, kx, kk, x, k)
                     {
                         let d = self.in_reg(acc)?;
-                        self.emit(FastOp::compare(cmp, d, Form::IK(s, k), true));
+                        self.emit(FastOp::compare(cmp, d, CmpForm::AndIK(s, k)));
                         return Some((d, Kind::Bool));
                     }
                     return None;
@@ -847,29 +853,29 @@ impl FastCompiler<'_> {
         Some(match (a, b) {
             (Operand::Input(s), Operand::Const(k)) => {
                 let d = self.alloc()?;
-                self.emit(FastOp::compare(cmp, d, Form::IK(s, k), false));
+                self.emit(FastOp::compare(cmp, d, CmpForm::IK(s, k)));
                 d
             }
             (Operand::Const(k), Operand::Input(s)) => {
                 let d = self.alloc()?;
-                self.emit(FastOp::compare(cmp.flipped(), d, Form::IK(s, k), false));
+                self.emit(FastOp::compare(cmp.flipped(), d, CmpForm::IK(s, k)));
                 d
             }
             (a, Operand::Const(k)) => {
                 let a = self.in_reg(a)?;
-                self.emit(FastOp::compare(cmp, a, Form::RK(a, k), false));
+                self.emit(FastOp::compare(cmp, a, CmpForm::RK(a, k)));
                 a
             }
             (Operand::Const(k), b) => {
                 let a = self.in_reg(b)?;
-                self.emit(FastOp::compare(cmp.flipped(), a, Form::RK(a, k), false));
+                self.emit(FastOp::compare(cmp.flipped(), a, CmpForm::RK(a, k)));
                 a
             }
             (a, b) => {
                 let a = self.in_reg(a)?;
                 let b = self.in_reg(b)?;
                 let d = a.min(b);
-                self.emit(FastOp::compare(cmp, d, Form::RR(a, b), false));
+                self.emit(FastOp::compare(cmp, d, CmpForm::RR(a, b)));
                 self.next = d + 1;
                 d
             }

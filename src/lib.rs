@@ -261,8 +261,9 @@ impl Formula {
         self.eval_f64_general(inputs)
     }
 
+    /// `eval_f64` on the general VM (also [`FormulaSet`]'s fallback).
     #[cold]
-    fn eval_f64_general(&self, inputs: &Inputs) -> Result<f64> {
+    pub(crate) fn eval_f64_general(&self, inputs: &Inputs) -> Result<f64> {
         match self.eval_general(inputs)? {
             Value::Int(i) => Ok(i as f64),
             Value::Float(f) => Ok(f),
@@ -273,11 +274,6 @@ impl Formula {
             )
             .with_source(&self.source)),
         }
-    }
-
-    /// Where the general path is needed (used by [`FormulaSet`]).
-    pub(crate) fn eval_f64_fallback(&self, inputs: &Inputs) -> Result<f64> {
-        self.eval_f64_general(inputs)
     }
 
     /// The bytes the compiled formula holds on the heap: source, bytecode (instructions,

@@ -194,7 +194,7 @@ impl FormulaSet {
             };
             *slot = match fast {
                 Some(x) => x,
-                None => match self.formulas[first + i].eval_f64_fallback(inputs) {
+                None => match self.formulas[first + i].eval_f64_general(inputs) {
                     Ok(x) => x,
                     Err(e) => {
                         on_error(first + i, e);
