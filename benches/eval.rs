@@ -35,7 +35,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
-use scalemod::{Formula, FormulaSet, Inputs, Schema};
+use scalemod::{Formula, FormulaSet, Inputs, Schema, Slot};
 use std::hint::black_box;
 
 const METRICS: [&str; 6] = [
@@ -377,7 +377,7 @@ fn bench_peer(
 
 fn seed(c: &mut Criterion) {
     let schema = Schema::floats(METRICS);
-    let slots: Vec<_> = METRICS.iter().map(|m| schema.slot(m).unwrap()).collect();
+    let slots: [Slot; 6] = std::array::from_fn(|i| schema.slot(METRICS[i]).unwrap());
     let rows = table();
     let mut group = c.benchmark_group("seed");
     group.throughput(Throughput::Elements(rows.len() as u64));
@@ -405,9 +405,7 @@ fn seed(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("scalemod", name), |b| {
             b.iter(|| {
                 for (row, o) in rows.iter().zip(out.iter_mut()) {
-                    for (slot, v) in slots.iter().zip(black_box(row)) {
-                        inputs.set_f64(*slot, *v);
-                    }
+                    inputs.set_f64s(&slots, black_box(row));
                     *o = formula.eval_f64(&inputs).unwrap_or(f64::NAN);
                 }
                 black_box(&out);

@@ -15,7 +15,7 @@
 use crate::ast::{BinaryOp, Pointer, UnaryOp};
 use crate::builtin::{Builtin, Predicate};
 use crate::check::{Node, NodeKind};
-use crate::schema::{InputType, Schema, MISSING, TAG_MASK};
+use crate::schema::{Cell, InputType, Schema};
 use crate::value::{Value, ValueType};
 
 /// What a fast value means: a number, or a bool as `0.0`/`1.0`.
@@ -247,17 +247,17 @@ macro_rules! fast_ops {
         }
 
         #[inline(always)]
-        fn run_with<const N: usize>(code: &[FastOp], k: &[f64], result: u8, inputs: &[f64]) -> Option<f64> {
+        fn run_with<const N: usize>(code: &[FastOp], k: &[f64], result: u8, inputs: &[Cell]) -> Option<f64> {
             let mut r = [0.0f64; N];
             // Registers are indexed modulo N (a power of two the compiler stays under), which
             // keeps the indexing free of bounds checks.
             let m = N - 1;
             let input = |s: usize| -> Option<f64> {
-                let v = *inputs.get(s)?;
-                if v.to_bits() & TAG_MASK == MISSING {
-                    None
+                let cell = inputs.get(s)?;
+                if cell.tag == Cell::FLOAT {
+                    Some(cell.number)
                 } else {
-                    Some(v)
+                    None
                 }
             };
             let konst = |i: u16| -> f64 { k.get(i as usize).copied().unwrap_or(f64::NAN) };
@@ -1045,7 +1045,7 @@ impl FastCompiler<'_> {
 impl FastProgram {
     /// Runs the program over the float inputs; `None` when an input it needs is missing.
     #[inline]
-    pub(crate) fn run(&self, inputs: &[f64]) -> Option<f64> {
+    pub(crate) fn run(&self, inputs: &[Cell]) -> Option<f64> {
         run(
             &self.code,
             &self.constants,
@@ -1064,9 +1064,11 @@ pub(crate) fn run(
     k: &[f64],
     result: u8,
     registers: u8,
-    inputs: &[f64],
+    inputs: &[Cell],
 ) -> Option<f64> {
-    if registers <= 8 {
+    if registers <= 1 {
+        run_with::<1>(code, k, result, inputs)
+    } else if registers <= 8 {
         run_with::<8>(code, k, result, inputs)
     } else {
         run_with::<32>(code, k, result, inputs)

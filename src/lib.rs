@@ -214,7 +214,7 @@ impl Formula {
     #[inline]
     pub fn eval(&self, inputs: &Inputs) -> Result<Value> {
         if let Some(fast) = &self.fast {
-            if let Some(x) = fast.run(inputs.numbers()) {
+            if let Some(x) = fast.run(inputs.cells()) {
                 // The fast path's value is exact; its run-time type is known.
                 match fast.value_type {
                     Some(ValueType::Float) => return Ok(Value::Float(x)),
@@ -253,7 +253,7 @@ impl Formula {
     pub fn eval_f64(&self, inputs: &Inputs) -> Result<f64> {
         if let Some(fast) = &self.fast {
             if fast.kind == Some(fast::Kind::Number) {
-                if let Some(x) = fast.run(inputs.numbers()) {
+                if let Some(x) = fast.run(inputs.cells()) {
                     return Ok(x);
                 }
             }

@@ -122,8 +122,9 @@ impl Schema {
 
 /// The values of one tick, by slot: filled once, shared by every formula of the schema.
 ///
-/// Every slot starts missing (nil). Floats are stored as plain `f64`s (the fast path reads
-/// them directly, and [`Inputs::set_f64`] is one store); other values as [`Value`]s.
+/// Every slot starts missing (nil). Floats are stored as plain `f64`s next to a tag that says
+/// the slot holds a float (the fast path reads both with one load each, and
+/// [`Inputs::set_f64`] is two stores); other values as [`Value`]s.
 ///
 /// ```
 /// use scalemod::{Inputs, Schema, Value};
@@ -137,27 +138,58 @@ impl Schema {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Inputs {
-    /// Every slot: a float value, or one of the tags below.
-    numbers: Vec<f64>,
-    /// The value of a slot tagged [`OTHER`] (an int, bool or array).
+    /// Every slot: a float, or a tag saying it is missing or holds something else.
+    cells: Vec<Cell>,
+    /// The value of a slot tagged [`Cell::OTHER`] (an int, bool or array).
     values: Vec<Value>,
     /// Which slots are declared float (ints given to them are stored as floats).
     float_slots: Vec<bool>,
 }
 
-/// The bit pattern of a missing float input: a NaN no arithmetic produces (real NaNs are
-/// stored as the canonical NaN).
-pub(crate) const MISSING: u64 = 0x7FF4_0000_0000_0000;
-/// A slot that holds something other than a float; its value is in `values`.
-const OTHER: u64 = 0x7FF4_0000_0000_0001;
-/// The mask and tag that both [`MISSING`] and [`OTHER`] match.
-pub(crate) const TAG_MASK: u64 = 0xFFFF_FFFF_FFFF_FFFE;
+/// One input slot as the fast path reads it: a float, or a tag.
+///
+/// The tag sits beside the number rather than inside a NaN's payload, so every `f64`,
+/// NaNs with any payload included, is stored exactly as given, with nothing to check.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub(crate) struct Cell {
+    /// The float, when `tag` is [`Cell::FLOAT`].
+    pub(crate) number: f64,
+    /// [`Cell::FLOAT`], [`Cell::MISSING`] or [`Cell::OTHER`].
+    pub(crate) tag: u64,
+}
+
+impl Cell {
+    /// The slot holds the float `number`.
+    pub(crate) const FLOAT: u64 = 0;
+    /// The slot is missing (nil).
+    pub(crate) const MISSING: u64 = 1;
+    /// The slot holds an int, bool or array, kept in `Inputs::values`.
+    pub(crate) const OTHER: u64 = 2;
+
+    const fn float(number: f64) -> Cell {
+        Cell {
+            number,
+            tag: Cell::FLOAT,
+        }
+    }
+
+    const fn tagged(tag: u64) -> Cell {
+        Cell { number: 0.0, tag }
+    }
+}
+
+impl Default for Cell {
+    fn default() -> Cell {
+        Cell::tagged(Cell::MISSING)
+    }
+}
 
 impl Inputs {
     /// Inputs for `schema`, all missing.
     pub fn new(schema: &Schema) -> Inputs {
         Inputs {
-            numbers: vec![f64::from_bits(MISSING); schema.len()],
+            cells: vec![Cell::tagged(Cell::MISSING); schema.len()],
             values: vec![Value::Nil; schema.len()],
             float_slots: schema
                 .types
@@ -167,11 +199,34 @@ impl Inputs {
         }
     }
 
-    /// Sets a float input: the fast way, one store. A NaN is stored as the canonical NaN.
+    /// Sets a float input: the fast way, two stores (a slot beyond this schema's inputs is
+    /// ignored). Any `f64` is stored exactly as given, NaNs and infinities included.
     #[inline(always)]
     pub fn set_f64(&mut self, slot: Slot, value: f64) {
-        if let Some(n) = self.numbers.get_mut(slot.0 as usize) {
-            *n = if value.is_nan() { f64::NAN } else { value };
+        if let Some(cell) = self.cells.get_mut(slot.0 as usize) {
+            *cell = Cell::float(value);
+        }
+    }
+
+    /// Sets several float inputs at once, `values[i]` into `slots[i]`: what a tick does with
+    /// the metrics of one scaled object. The same as calling [`Inputs::set_f64`] for each, but
+    /// cheaper (the slots' storage is looked up once).
+    ///
+    /// ```
+    /// use scalemod::{Inputs, Schema, Value};
+    /// let schema = Schema::floats(["a", "b"]);
+    /// let slots = [schema.slot("a").unwrap(), schema.slot("b").unwrap()];
+    /// let mut inputs = Inputs::new(&schema);
+    /// inputs.set_f64s(&slots, &[1.5, 2.5]);
+    /// assert_eq!(inputs.get(slots[1]), Value::Float(2.5));
+    /// ```
+    #[inline(always)]
+    pub fn set_f64s<const N: usize>(&mut self, slots: &[Slot; N], values: &[f64; N]) {
+        let cells = &mut self.cells[..];
+        for (slot, &value) in slots.iter().zip(values) {
+            if let Some(cell) = cells.get_mut(slot.0 as usize) {
+                *cell = Cell::float(value);
+            }
         }
     }
 
@@ -182,20 +237,20 @@ impl Inputs {
         let value = value.into();
         let i = slot.0 as usize;
         let declared_float = self.float_slots.get(i) == Some(&true);
-        let number = match value {
-            Value::Float(f) => Some(if f.is_nan() { f64::NAN } else { f }),
-            Value::Int(n) if declared_float => Some(n as f64),
-            Value::Nil => Some(f64::from_bits(MISSING)),
+        let cell = match value {
+            Value::Float(f) => Some(Cell::float(f)),
+            Value::Int(n) if declared_float => Some(Cell::float(n as f64)),
+            Value::Nil => Some(Cell::tagged(Cell::MISSING)),
             _ => None,
         };
-        if let (Some(n), Some(v)) = (self.numbers.get_mut(i), self.values.get_mut(i)) {
-            match number {
-                Some(f) => {
-                    *n = f;
+        if let (Some(c), Some(v)) = (self.cells.get_mut(i), self.values.get_mut(i)) {
+            match cell {
+                Some(cell) => {
+                    *c = cell;
                     *v = Value::Nil;
                 }
                 None => {
-                    *n = f64::from_bits(OTHER);
+                    *c = Cell::tagged(Cell::OTHER);
                     *v = value;
                 }
             }
@@ -216,16 +271,21 @@ impl Inputs {
 
     #[inline]
     pub(crate) fn value(&self, i: usize) -> Value {
-        match self.numbers.get(i).map(|f| f.to_bits()) {
-            None | Some(MISSING) => Value::Nil,
-            Some(OTHER) => self.values[i].clone(),
-            Some(bits) => Value::Float(f64::from_bits(bits)),
+        match self.cells.get(i) {
+            Some(&Cell {
+                number,
+                tag: Cell::FLOAT,
+            }) => Value::Float(number),
+            Some(&Cell {
+                tag: Cell::OTHER, ..
+            }) => self.values.get(i).cloned().unwrap_or(Value::Nil),
+            _ => Value::Nil,
         }
     }
 
-    /// The float slots, with missing values and non-numbers tagged (see [`MISSING`]).
+    /// Every slot as the fast path reads it.
     #[inline]
-    pub(crate) fn numbers(&self) -> &[f64] {
-        &self.numbers
+    pub(crate) fn cells(&self) -> &[Cell] {
+        &self.cells
     }
 }

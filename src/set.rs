@@ -175,7 +175,7 @@ impl FormulaSet {
         out: &mut [f64],
         on_error: &mut dyn FnMut(usize, Error),
     ) {
-        let numbers = inputs.numbers();
+        let cells = inputs.cells();
         let entries = self.entries.get(first..).unwrap_or(&[]);
         for (i, (entry, slot)) in entries.iter().zip(out.iter_mut()).enumerate() {
             let fast = if entry.fast {
@@ -188,7 +188,7 @@ impl FormulaSet {
                     .constants
                     .get(entry.constants_start as usize..)
                     .unwrap_or(&[]);
-                fast::run(code, constants, entry.result, entry.registers, numbers)
+                fast::run(code, constants, entry.result, entry.registers, cells)
             } else {
                 None
             };

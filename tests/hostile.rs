@@ -170,13 +170,45 @@ fn non_finite_and_missing_inputs() {
 }
 
 #[test]
+fn every_nan_bit_pattern_is_a_float_not_a_missing_value() {
+    // Missing-ness is a tag beside the number, so no NaN payload (signalling ones included)
+    // can be mistaken for a missing input, on the fast path or the general VM.
+    let schema = Schema::floats(["x"]);
+    let x = schema.slot("x").unwrap();
+    let is_nan = Formula::compile("x != x ? 1 : 0", &schema).unwrap();
+    let default = Formula::compile("x ?? 7", &schema).unwrap();
+    let mut inputs = Inputs::new(&schema);
+    for bits in [
+        0x7FF4_0000_0000_0000u64,
+        0x7FF4_0000_0000_0001,
+        0x7FF0_0000_0000_0001,
+        0xFFF8_0000_0000_0000,
+        f64::NAN.to_bits(),
+    ] {
+        let nan = f64::from_bits(bits);
+        inputs.set_f64s(&[x], &[nan]);
+        assert_eq!(inputs.get(x).as_f64().map(f64::to_bits), Some(bits));
+        assert_eq!(is_nan.eval_f64(&inputs), Ok(1.0), "{bits:#x}");
+        assert_eq!(is_nan.eval(&inputs), Ok(Value::Int(1)), "{bits:#x}");
+        assert!(default.eval_f64(&inputs).unwrap().is_nan(), "{bits:#x}");
+    }
+    inputs.set_missing(x);
+    assert_eq!(default.eval_f64(&inputs), Ok(7.0));
+}
+
+#[test]
 fn inputs_of_another_schema_do_not_panic() {
     let big = Schema::floats(["a", "b", "c", "d"]);
     let small = Schema::floats(["a"]);
     let f = Formula::compile("d + 1", &big).unwrap();
-    let inputs = Inputs::new(&small);
+    let mut inputs = Inputs::new(&small);
     assert!(f.eval(&inputs).is_err());
     assert!(f.eval_f64(&inputs).is_err());
+    // Setting slots this schema does not have is ignored.
+    let slots = [big.slot("a").unwrap(), big.slot("d").unwrap()];
+    inputs.set_f64s(&slots, &[1.0, 2.0]);
+    assert_eq!(inputs.get(slots[0]), Value::Float(1.0));
+    assert!(inputs.get(slots[1]).is_nil());
 }
 
 #[test]
