@@ -307,7 +307,260 @@ macro_rules! fast_ops {
             }
             Some(r[result as usize & m])
         }
+
+        /// `op` as `input[s] cmp K[k]` into register 0, and whether it is a link of a guard
+        /// chain (`r0 && input[s] cmp K[k]`).
+        fn as_guard(op: FastOp) -> Option<(Cmp, u16, u16, bool)> {
+            match op {
+                $(
+                    FastOp::$cik { d: 0, s, k } => Some((Cmp::$cop, s, k, false)),
+                    FastOp::$cand { d: 0, s, k } => Some((Cmp::$cop, s, k, true)),
+                )*
+                _ => None,
+            }
+        }
+
+        /// The chain step that does what `op` does, when `op` reads and writes register 0
+        /// only (see [`Chain`]).
+        fn chain_step(op: FastOp, constants: &[f64]) -> Option<Step> {
+            let konst = |k: u16| constants.get(k as usize).copied();
+            let step = |run: StepFn, s: u16, t: u16, k: f64| Some(Step { run, s, t, k, ..Step::EMPTY });
+            match op {
+                FastOp::In { d: 0, s } => step(|st, _, i| cell(i, st.s), u16::try_from(s).ok()?, 0, 0.0),
+                FastOp::InOrK { d: 0, s, k } => step(|st, _, i| Some(cell(i, st.s).unwrap_or(st.k)), s, 0, konst(k)?),
+                FastOp::InOr { d: 0, a: 0, s } => step(|st, acc, i| Some(cell(i, st.s).unwrap_or(acc)), s, 0, 0.0),
+                FastOp::K { d: 0, k } => step(|st, _, _| Some(st.k), 0, 0, konst(u16::try_from(k).ok()?)?),
+                FastOp::Unary { f, d: 0, a: 0 } => Some(Step { run: |st, acc, _| Some(st.unary.apply(acc)), unary: f, ..Step::EMPTY }),
+                FastOp::Sel { d: 0, c: 0, a: 0, b: 0 } => step(|_, acc, _| Some(acc), 0, 0, 0.0),
+                FastOp::SelK { d: 0, c: 0, a: 0, k } => step(|st, acc, _| Some(select(acc != 0.0, acc, st.k)), 0, 0, konst(k)?),
+                FastOp::KSel { d: 0, c: 0, k, b: 0 } => step(|st, acc, _| Some(select(acc != 0.0, st.k, acc)), 0, 0, konst(k)?),
+                FastOp::SelInK { d: 0, c: 0, s, k } => step(|st, acc, i| Some(select(acc != 0.0, cell(i, st.s)?, st.k)), s, 0, konst(k)?),
+                $(
+                    FastOp::$rr { d: 0, a: 0, b: 0 } => step(|_, acc, _| Some($afn(acc, acc)), 0, 0, 0.0),
+                    FastOp::$rk { d: 0, a: 0, k } => step(|st, acc, _| Some($afn(acc, st.k)), 0, 0, konst(k)?),
+                    FastOp::$kr { d: 0, k, a: 0 } => step(|st, acc, _| Some($afn(st.k, acc)), 0, 0, konst(k)?),
+                    FastOp::$ii { d: 0, s, t } => step(|st, _, i| Some($afn(cell(i, st.s)?, cell(i, st.t)?)), s, t, 0.0),
+                    FastOp::$ik { d: 0, s, k } => step(|st, _, i| Some($afn(cell(i, st.s)?, st.k)), s, 0, konst(k)?),
+                    FastOp::$ki { d: 0, k, s } => step(|st, _, i| Some($afn(st.k, cell(i, st.s)?)), s, 0, konst(k)?),
+                )*
+                $(
+                    FastOp::$crr { d: 0, a: 0, b: 0 } => step(|_, acc, _| Some($cfn(acc, acc)), 0, 0, 0.0),
+                    FastOp::$crk { d: 0, a: 0, k } => step(|st, acc, _| Some($cfn(acc, st.k)), 0, 0, konst(k)?),
+                    FastOp::$cik { d: 0, s, k } => step(|st, _, i| Some($cfn(cell(i, st.s)?, st.k)), s, 0, konst(k)?),
+                    FastOp::$cand { d: 0, s, k } => step(|st, acc, i| Some(acc * $cfn(cell(i, st.s)?, st.k)), s, 0, konst(k)?),
+                )*
+                _ => None,
+            }
+        }
     };
+}
+
+/// A float input, or `None` when the slot is missing, holds something else or is beyond the
+/// inputs.
+#[inline(always)]
+fn cell(inputs: &[Cell], s: u16) -> Option<f64> {
+    match inputs.get(s as usize) {
+        Some(&Cell {
+            number,
+            tag: Cell::FLOAT,
+        }) => Some(number),
+        _ => None,
+    }
+}
+
+/// What one chain step runs: the step, the accumulator and the inputs in; the new
+/// accumulator out, or `None` when an input it needs is missing.
+type StepFn = fn(&Step, f64, &[Cell]) -> Option<f64>;
+
+/// One step of a [`Chain`]: a small function specialised to one operator and operand shape,
+/// with its operands (input slots and inline constants).
+#[derive(Clone, Copy)]
+pub(crate) struct Step {
+    run: StepFn,
+    s: u16,
+    t: u16,
+    unary: Unary,
+    k: f64,
+    k2: f64,
+}
+
+impl Step {
+    const EMPTY: Step = Step {
+        run: |_, acc, _| Some(acc),
+        s: 0,
+        t: 0,
+        unary: Unary::Copy,
+        k: 0.0,
+        k2: 0.0,
+    };
+}
+
+/// `a cmp b` for the comparison numbered `C` (see [`Cmp::index`]), resolved when compiled.
+#[inline(always)]
+fn compare<const C: u8>(a: f64, b: f64) -> f64 {
+    match C {
+        0 => lt(a, b),
+        1 => le(a, b),
+        2 => gt(a, b),
+        3 => ge(a, b),
+        4 => eq(a, b),
+        _ => ne(a, b),
+    }
+}
+
+/// Two guards: `input[s] A k && input[t] B k2`, after `acc` when `AND`.
+fn guard2<const A: u8, const B: u8, const AND: bool>(
+    st: &Step,
+    acc: f64,
+    i: &[Cell],
+) -> Option<f64> {
+    let both = compare::<A>(cell(i, st.s)?, st.k) * compare::<B>(cell(i, st.t)?, st.k2);
+    Some(if AND { acc * both } else { both })
+}
+
+/// A guarded select: `input[s] A k ? input[t] : k2`.
+fn select_if<const A: u8>(st: &Step, _: f64, i: &[Cell]) -> Option<f64> {
+    let c = compare::<A>(cell(i, st.s)?, st.k);
+    Some(select(c != 0.0, cell(i, st.t)?, st.k2))
+}
+
+/// Picks `$f::<N, ...>` for a runtime comparison `$c`.
+macro_rules! by_cmp {
+    ($c:expr, |$n:ident| $body:expr) => {
+        match $c {
+            Cmp::Lt => {
+                const $n: u8 = 0;
+                $body
+            }
+            Cmp::Le => {
+                const $n: u8 = 1;
+                $body
+            }
+            Cmp::Gt => {
+                const $n: u8 = 2;
+                $body
+            }
+            Cmp::Ge => {
+                const $n: u8 = 3;
+                $body
+            }
+            Cmp::Eq => {
+                const $n: u8 = 4;
+                $body
+            }
+            Cmp::Ne => {
+                const $n: u8 = 5;
+                $body
+            }
+        }
+    };
+}
+
+/// The [`guard2`] for comparisons `a` and `b`.
+fn guard2_fn(a: Cmp, b: Cmp, and: bool) -> StepFn {
+    by_cmp!(a, |A| by_cmp!(b, |B| if and {
+        guard2::<A, B, true>
+    } else {
+        guard2::<A, B, false>
+    }))
+}
+
+/// The [`select_if`] for comparison `a`.
+fn select_if_fn(a: Cmp) -> StepFn {
+    by_cmp!(a, |A| select_if::<A>)
+}
+
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Step")
+            .field("s", &self.s)
+            .field("t", &self.t)
+            .field("k", &self.k)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fast program that needs one register, run as a chain of steps through an accumulator
+/// held in a CPU register: one indirect call per step into a small leaf function, instead of
+/// a dispatch through the general loop (about half the instructions for the seed formulas).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Chain {
+    steps: Vec<Step>,
+}
+
+impl Chain {
+    /// The chain for `program`, when every instruction uses register 0 only. Two guards in a
+    /// row become one step, and so does a guard followed by a select on it.
+    fn new(program: &FastProgram) -> Option<Chain> {
+        if program.registers > 1 || program.result != 0 {
+            return None;
+        }
+        let konst = |k: u16| program.constants.get(k as usize).copied();
+        let mut steps = Vec::with_capacity(program.code.len());
+        let mut code = program.code.as_slice();
+        while let Some((&op, rest)) = code.split_first() {
+            let next = rest.first().copied();
+            let fused = match (as_guard(op), next) {
+                (Some((a, s, k, and)), Some(next)) => match (as_guard(next), next) {
+                    (Some((b, t, k2, true)), _) => Some(Step {
+                        run: guard2_fn(a, b, and),
+                        s,
+                        t,
+                        k: konst(k)?,
+                        k2: konst(k2)?,
+                        ..Step::EMPTY
+                    }),
+                    (
+                        _,
+                        FastOp::SelInK {
+                            d: 0,
+                            c: 0,
+                            s: t,
+                            k: k2,
+                        },
+                    ) if !and => Some(Step {
+                        run: select_if_fn(a),
+                        s,
+                        t,
+                        k: konst(k)?,
+                        k2: konst(k2)?,
+                        ..Step::EMPTY
+                    }),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match fused {
+                Some(step) => {
+                    steps.push(step);
+                    code = rest.get(1..).unwrap_or(&[]);
+                }
+                None => {
+                    steps.push(chain_step(op, &program.constants)?);
+                    code = rest;
+                }
+            }
+        }
+        Some(Chain { steps })
+    }
+
+    /// Runs the chain; `None` when an input it needs is missing.
+    #[inline]
+    pub(crate) fn run(&self, inputs: &[Cell]) -> Option<f64> {
+        // Chains of up to three steps (most formulas) run without a loop.
+        match self.steps.as_slice() {
+            [a] => (a.run)(a, 0.0, inputs),
+            [a, b] => (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs),
+            [a, b, c] => (c.run)(c, (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs)?, inputs),
+            steps => {
+                let mut acc = 0.0;
+                for step in steps {
+                    acc = (step.run)(step, acc, inputs)?;
+                }
+                Some(acc)
+            }
+        }
+    }
 }
 
 fast_ops! {
@@ -396,7 +649,7 @@ fn ne(a: f64, b: f64) -> f64 {
 }
 
 /// A compiled fast program: straight-line code; the result is in register `result`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct FastProgram {
     /// The instructions.
     pub code: Vec<FastOp>,
@@ -411,6 +664,8 @@ pub struct FastProgram {
     /// The result's type at run time, when every run gives the same one (`max(1, x)` gives
     /// an int or a float, whatever its static type says).
     pub(crate) value_type: Option<ValueType>,
+    /// The same program as a chain of steps, when it needs one register only.
+    pub(crate) chain: Option<Chain>,
 }
 
 /// The most registers a fast program may use.
@@ -441,6 +696,7 @@ pub(crate) fn compile(root: &Node, schema: &Schema) -> Option<FastProgram> {
     c.program.result = result;
     c.program.kind = Some(kind);
     c.program.value_type = runtime_type(root);
+    c.program.chain = Chain::new(&c.program);
     Some(c.program)
 }
 
@@ -1044,8 +1300,17 @@ impl FastCompiler<'_> {
 
 impl FastProgram {
     /// Runs the program over the float inputs; `None` when an input it needs is missing.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn run(&self, inputs: &[Cell]) -> Option<f64> {
+        match &self.chain {
+            Some(chain) => chain.run(inputs),
+            None => self.run_registers(inputs),
+        }
+    }
+
+    /// Runs the program on the register loop.
+    #[inline(never)]
+    fn run_registers(&self, inputs: &[Cell]) -> Option<f64> {
         run(
             &self.code,
             &self.constants,

@@ -2,7 +2,9 @@
 //! formulas: `vm(compile(fold(ast))) == vm(compile(ast)) == interpret(ast)`, errors included.
 
 use proptest::prelude::*;
-use scalemod::{reference, CompileOptions, Error, Formula, InputType, Inputs, Schema, Value};
+use scalemod::{
+    reference, CompileOptions, Error, Formula, FormulaSet, InputType, Inputs, Schema, Value,
+};
 
 /// Numeric and mixed formulas over the inputs `a`, `b` (float), `n` (int) and `m` (a float
 /// that may be missing), built with full parentheses from the operators and builtins that
@@ -173,8 +175,18 @@ proptest! {
             let as_f64 = formula.eval_f64(&inputs);
             match &folded {
                 Ok(Value::Float(x)) => prop_assert!(matches!(as_f64, Ok(y) if y.to_bits() == x.to_bits() || (x.is_nan() && y.is_nan())), "{source}: {as_f64:?} vs {x}"),
-                Ok(Value::Int(i)) => prop_assert_eq!(as_f64, Ok(*i as f64), "{}", source),
+                Ok(Value::Int(i)) => prop_assert_eq!(&as_f64, &Ok(*i as f64), "{}", source),
                 _ => prop_assert!(as_f64.is_err(), "{source}: {as_f64:?}"),
+            }
+            // A formula set runs fast programs on the register loop, never as a chain of
+            // steps: both must give the same result.
+            let set = FormulaSet::from_formulas(vec![formula]);
+            let mut out = [0.0];
+            let mut failed = 0;
+            set.eval_f64_into(&inputs, &mut out, |_, _| failed += 1);
+            match &as_f64 {
+                Ok(x) => prop_assert!(failed == 0 && (out[0].to_bits() == x.to_bits() || (x.is_nan() && out[0].is_nan())), "{source}: set {out:?} vs {x}"),
+                Err(_) => prop_assert!(failed == 1 && out[0].is_nan(), "{source}: set {out:?}"),
             }
         }
         let folded_at_compile_time = matches!(&folded, Err(e) if e.message() == "integer divide by zero");
@@ -186,5 +198,72 @@ proptest! {
         } else {
             prop_assert!(same(&folded, &oracle), "{source}\n folded vm: {folded:?}\n interpreter: {oracle:?}");
         }
+    }
+}
+
+/// Gate formulas, the shapes the fast path fuses into single steps: chains of
+/// `input cmp constant` joined by `&&`, optionally selecting an input or a constant.
+fn gate() -> impl Strategy<Value = String> {
+    let cmp = prop_oneof![
+        Just("<"),
+        Just("<="),
+        Just(">"),
+        Just(">="),
+        Just("=="),
+        Just("!=")
+    ];
+    let input = prop_oneof![Just("a"), Just("b"), Just("m")];
+    let constant = prop_oneof![Just("0"), Just("1"), Just("2.5"), Just("-1"), Just("1e3")];
+    let guard = (input.clone(), cmp, constant.clone()).prop_map(|(x, c, k)| format!("{x} {c} {k}"));
+    let guards = proptest::collection::vec(guard, 1..5).prop_map(|g| g.join(" && "));
+    let value = prop_oneof![
+        input.prop_map(String::from),
+        constant.prop_map(String::from)
+    ];
+    prop_oneof![
+        guards.clone().prop_map(|g| format!("{g} ? 1 : 0")),
+        (guards, value.clone(), value).prop_map(|(g, t, e)| format!("{g} ? {t} : {e}")),
+    ]
+}
+
+/// A float input: ordinary values, the guards' constants themselves, and NaN.
+fn gate_input() -> impl Strategy<Value = Option<f64>> {
+    proptest::option::weighted(
+        0.9,
+        prop_oneof![
+            -2.0..1500.0f64,
+            Just(0.0),
+            Just(1.0),
+            Just(2.5),
+            Just(-1.0),
+            Just(1e3),
+            Just(f64::NAN),
+        ],
+    )
+}
+
+proptest! {
+    #[test]
+    fn fused_gates_agree_with_the_vm(
+        source in gate(),
+        a in gate_input(),
+        b in gate_input(),
+        m in gate_input(),
+    ) {
+        let schema = schema();
+        let mut inputs = Inputs::new(&schema);
+        inputs.set(schema.slot("a").unwrap(), a);
+        inputs.set(schema.slot("b").unwrap(), b);
+        inputs.set(schema.slot("m").unwrap(), m);
+        let fast = compile(&source, true, true).unwrap();
+        let vm = compile(&source, true, false).unwrap();
+        prop_assert!(fast.fast_program().is_some(), "{source} has no fast program");
+        let (x, y) = (fast.eval(&inputs), vm.eval(&inputs));
+        prop_assert!(same(&x, &y), "{source}\n fast path: {x:?}\n vm: {y:?}");
+        let set = FormulaSet::from_formulas(vec![fast]);
+        let mut out = [0.0];
+        set.eval_f64_into(&inputs, &mut out, |_, _| {});
+        let want = vm.eval_f64(&inputs).unwrap_or(f64::NAN);
+        prop_assert!(out[0].to_bits() == want.to_bits() || (out[0].is_nan() && want.is_nan()), "{source}: set {out:?} vs {want}");
     }
 }
