@@ -1299,6 +1299,16 @@ impl FastCompiler<'_> {
 }
 
 impl FastProgram {
+    /// The bytes the program holds on the heap.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.code.len() * std::mem::size_of::<FastOp>()
+            + self.constants.len() * std::mem::size_of::<f64>()
+            + self
+                .chain
+                .as_ref()
+                .map_or(0, |c| c.steps.len() * std::mem::size_of::<Step>())
+    }
+
     /// Runs the program over the float inputs; `None` when an input it needs is missing.
     #[inline(always)]
     pub(crate) fn run(&self, inputs: &[Cell]) -> Option<f64> {

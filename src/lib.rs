@@ -277,7 +277,8 @@ impl Formula {
     }
 
     /// The bytes the compiled formula holds on the heap: source, bytecode (instructions,
-    /// constants, span side table, predicate table), fast program and input list.
+    /// constants, span side table, predicate table), fast program (instructions, constants and
+    /// its chain of steps) and input list.
     ///
     /// ```
     /// use scalemod::{Formula, Schema};
@@ -288,9 +289,7 @@ impl Formula {
         use std::mem::size_of;
         self.source.len()
             + self.program.heap_size()
-            + self.fast.as_ref().map_or(0, |f| {
-                f.code.len() * size_of::<fast::FastOp>() + f.constants.len() * size_of::<f64>()
-            })
+            + self.fast.as_ref().map_or(0, |f| f.heap_size())
             + self.inputs.len() * size_of::<Slot>()
             + self
                 .input_names
