@@ -544,21 +544,32 @@ impl Chain {
         Some(Chain { steps })
     }
 
+    /// The steps.
+    pub(crate) fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
     /// Runs the chain; `None` when an input it needs is missing.
     #[inline]
     pub(crate) fn run(&self, inputs: &[Cell]) -> Option<f64> {
-        // Chains of up to three steps (most formulas) run without a loop.
-        match self.steps.as_slice() {
-            [a] => (a.run)(a, 0.0, inputs),
-            [a, b] => (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs),
-            [a, b, c] => (c.run)(c, (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs)?, inputs),
-            steps => {
-                let mut acc = 0.0;
-                for step in steps {
-                    acc = (step.run)(step, acc, inputs)?;
-                }
-                Some(acc)
+        run_steps(&self.steps, inputs)
+    }
+}
+
+/// Runs a chain's `steps`; `None` when an input they need is missing.
+#[inline]
+pub(crate) fn run_steps(steps: &[Step], inputs: &[Cell]) -> Option<f64> {
+    // Chains of up to three steps (most formulas) run without a loop.
+    match steps {
+        [a] => (a.run)(a, 0.0, inputs),
+        [a, b] => (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs),
+        [a, b, c] => (c.run)(c, (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs)?, inputs),
+        steps => {
+            let mut acc = 0.0;
+            for step in steps {
+                acc = (step.run)(step, acc, inputs)?;
             }
+            Some(acc)
         }
     }
 }
@@ -684,7 +695,7 @@ enum Operand {
 
 /// Compiles a checked (and folded) tree to a fast program, or `None` when the formula needs
 /// the general VM.
-pub(crate) fn compile(root: &Node, schema: &Schema) -> Option<FastProgram> {
+pub(crate) fn compile(root: &Node, schema: &Schema, chains: bool) -> Option<FastProgram> {
     let mut c = FastCompiler {
         schema,
         program: FastProgram::default(),
@@ -696,7 +707,9 @@ pub(crate) fn compile(root: &Node, schema: &Schema) -> Option<FastProgram> {
     c.program.result = result;
     c.program.kind = Some(kind);
     c.program.value_type = runtime_type(root);
-    c.program.chain = Chain::new(&c.program);
+    if chains {
+        c.program.chain = Chain::new(&c.program);
+    }
     Some(c.program)
 }
 

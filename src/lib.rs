@@ -98,6 +98,9 @@ pub struct CompileOptions {
     /// Whether to build the `f64` fast path where a formula qualifies (on by default; off
     /// only to test the general VM).
     pub fast_path: bool,
+    /// Whether a one-register fast program also becomes a chain of steps, the faster way to
+    /// run it (on by default; off only to test the register loop).
+    pub chains: bool,
 }
 
 impl Default for CompileOptions {
@@ -108,6 +111,7 @@ impl Default for CompileOptions {
             allow_undefined: false,
             fold: true,
             fast_path: true,
+            chains: true,
         }
     }
 }
@@ -167,7 +171,7 @@ impl Formula {
         let result_type = static_type(&checked.root.ty);
         let program = compile::compile(&checked, &options.limits)?;
         let fast = if options.fast_path {
-            fast::compile(&checked.root, schema).map(Arc::new)
+            fast::compile(&checked.root, schema, options.chains).map(Arc::new)
         } else {
             None
         };

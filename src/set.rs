@@ -4,7 +4,7 @@
 //! vectors, a small entry per formula), so a tick is one sequential pass over memory instead of
 //! a pointer chase per formula.
 
-use crate::fast::{self, FastOp, Kind};
+use crate::fast::{self, FastOp, Kind, Step};
 use crate::{Error, Formula, Inputs, Result, Schema, Value};
 
 /// Several formulas over one schema, evaluated together each tick, allocation-free.
@@ -35,18 +35,29 @@ pub struct FormulaSet {
     entries: Vec<Entry>,
     code: Vec<FastOp>,
     constants: Vec<f64>,
+    steps: Vec<Step>,
+}
+
+/// How a formula of the set runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// On the general VM.
+    General,
+    /// Its fast program's register loop, over `code[start..start + len]`.
+    Registers,
+    /// Its fast program as a chain of steps, `steps[start..start + len]`.
+    Chain,
 }
 
 /// Where a formula's fast program sits in the arena.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    code_start: u32,
-    code_len: u32,
+    start: u32,
+    len: u32,
     constants_start: u32,
     result: u8,
     registers: u8,
-    /// Whether there is a numeric fast program at all.
-    fast: bool,
+    path: Path,
 }
 
 impl FormulaSet {
@@ -74,22 +85,33 @@ impl FormulaSet {
     /// Adds a formula.
     pub fn push(&mut self, formula: Formula) {
         let mut entry = Entry {
-            code_start: self.code.len() as u32,
-            code_len: 0,
-            constants_start: self.constants.len() as u32,
+            start: 0,
+            len: 0,
+            constants_start: 0,
             result: 0,
             registers: 0,
-            fast: false,
+            path: Path::General,
         };
-        if let Some(program) = formula.fast_program() {
-            if program.kind == Some(Kind::Number) {
-                self.code.extend_from_slice(&program.code);
-                self.constants.extend_from_slice(&program.constants);
-                entry.code_len = program.code.len() as u32;
-                entry.result = program.result;
-                entry.registers = program.registers;
-                entry.fast = true;
-            }
+        match formula.fast_program() {
+            Some(program) if program.kind == Some(Kind::Number) => match &program.chain {
+                Some(chain) => {
+                    entry.start = self.steps.len() as u32;
+                    entry.len = chain.steps().len() as u32;
+                    entry.path = Path::Chain;
+                    self.steps.extend_from_slice(chain.steps());
+                }
+                _ => {
+                    entry.start = self.code.len() as u32;
+                    entry.len = program.code.len() as u32;
+                    entry.constants_start = self.constants.len() as u32;
+                    entry.result = program.result;
+                    entry.registers = program.registers;
+                    entry.path = Path::Registers;
+                    self.code.extend_from_slice(&program.code);
+                    self.constants.extend_from_slice(&program.constants);
+                }
+            },
+            _ => {}
         }
         self.entries.push(entry);
         self.formulas.push(formula);
@@ -178,19 +200,18 @@ impl FormulaSet {
         let cells = inputs.cells();
         let entries = self.entries.get(first..).unwrap_or(&[]);
         for (i, (entry, slot)) in entries.iter().zip(out.iter_mut()).enumerate() {
-            let fast = if entry.fast {
-                let start = entry.code_start as usize;
-                let code = self
-                    .code
-                    .get(start..start + entry.code_len as usize)
-                    .unwrap_or(&[]);
-                let constants = self
-                    .constants
-                    .get(entry.constants_start as usize..)
-                    .unwrap_or(&[]);
-                fast::run(code, constants, entry.result, entry.registers, cells)
-            } else {
-                None
+            let range = entry.start as usize..(entry.start + entry.len) as usize;
+            let fast = match entry.path {
+                Path::Chain => fast::run_steps(self.steps.get(range).unwrap_or(&[]), cells),
+                Path::Registers => {
+                    let code = self.code.get(range).unwrap_or(&[]);
+                    let constants = self
+                        .constants
+                        .get(entry.constants_start as usize..)
+                        .unwrap_or(&[]);
+                    fast::run(code, constants, entry.result, entry.registers, cells)
+                }
+                Path::General => None,
             };
             *slot = match fast {
                 Some(x) => x,

@@ -126,6 +126,15 @@ fn same(x: &Result<Value, Error>, y: &Result<Value, Error>) -> bool {
     }
 }
 
+/// Two float results are the same bits (any NaN matching any NaN), or both errors.
+fn same_f64<E>(x: &Result<f64, E>, y: &Result<f64, E>) -> bool {
+    match (x, y) {
+        (Ok(a), Ok(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+        (Err(_), Err(_)) => true,
+        _ => false,
+    }
+}
+
 fn schema() -> Schema {
     Schema::new()
         .with("a", InputType::Float)
@@ -178,15 +187,20 @@ proptest! {
                 Ok(Value::Int(i)) => prop_assert_eq!(&as_f64, &Ok(*i as f64), "{}", source),
                 _ => prop_assert!(as_f64.is_err(), "{source}: {as_f64:?}"),
             }
-            // A formula set runs fast programs on the register loop, never as a chain of
-            // steps: both must give the same result.
-            let set = FormulaSet::from_formulas(vec![formula]);
-            let mut out = [0.0];
-            let mut failed = 0;
-            set.eval_f64_into(&inputs, &mut out, |_, _| failed += 1);
-            match &as_f64 {
-                Ok(x) => prop_assert!(failed == 0 && (out[0].to_bits() == x.to_bits() || (x.is_nan() && out[0].is_nan())), "{source}: set {out:?} vs {x}"),
-                Err(_) => prop_assert!(failed == 1 && out[0].is_nan(), "{source}: set {out:?}"),
+            // The fast path's two runners, the chain of steps and the register loop (chains
+            // off), agree, on their own and in a formula set.
+            let options = CompileOptions { chains: false, ..CompileOptions::default() };
+            let registers = Formula::compile_with_options(&source, &schema, &options).unwrap();
+            let direct = registers.eval_f64(&inputs);
+            prop_assert!(same_f64(&direct, &as_f64), "{source}: register loop {direct:?} vs {as_f64:?}");
+            for f in [formula, registers] {
+                let set = FormulaSet::from_formulas(vec![f]);
+                let mut out = [0.0];
+                let mut failed = 0;
+                set.eval_f64_into(&inputs, &mut out, |_, _| failed += 1);
+                let got = if failed == 0 { Ok(out[0]) } else { Err(()) };
+                let want = as_f64.as_ref().map(|x| *x).map_err(|_| ());
+                prop_assert!(same_f64(&got, &want) && (failed == 0 || out[0].is_nan()), "{source}: set {out:?} vs {as_f64:?}");
             }
         }
         let folded_at_compile_time = matches!(&folded, Err(e) if e.message() == "integer divide by zero");
@@ -257,13 +271,21 @@ proptest! {
         inputs.set(schema.slot("m").unwrap(), m);
         let fast = compile(&source, true, true).unwrap();
         let vm = compile(&source, true, false).unwrap();
+        let options = CompileOptions { chains: false, ..CompileOptions::default() };
+        let registers = Formula::compile_with_options(&source, &schema, &options).unwrap();
         prop_assert!(fast.fast_program().is_some(), "{source} has no fast program");
-        let (x, y) = (fast.eval(&inputs), vm.eval(&inputs));
-        prop_assert!(same(&x, &y), "{source}\n fast path: {x:?}\n vm: {y:?}");
-        let set = FormulaSet::from_formulas(vec![fast]);
-        let mut out = [0.0];
-        set.eval_f64_into(&inputs, &mut out, |_, _| {});
+        let (x, y, z) = (fast.eval(&inputs), vm.eval(&inputs), registers.eval(&inputs));
+        prop_assert!(same(&x, &y), "{source}\n chain: {x:?}\n vm: {y:?}");
+        prop_assert!(same(&z, &y), "{source}\n register loop: {z:?}\n vm: {y:?}");
         let want = vm.eval_f64(&inputs).unwrap_or(f64::NAN);
-        prop_assert!(out[0].to_bits() == want.to_bits() || (out[0].is_nan() && want.is_nan()), "{source}: set {out:?} vs {want}");
+        for f in [fast, registers] {
+            let direct = f.eval_f64(&inputs).unwrap_or(f64::NAN);
+            let set = FormulaSet::from_formulas(vec![f]);
+            let mut out = [0.0];
+            set.eval_f64_into(&inputs, &mut out, |_, _| {});
+            for got in [direct, out[0]] {
+                prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{source}: {got} vs {want}");
+            }
+        }
     }
 }
