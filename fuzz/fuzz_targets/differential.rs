@@ -527,6 +527,20 @@ fuzz_target!(|case: Case| {
                 "VM (fold on) and reference interpreter disagree\n  source: {source}\n  inputs: {inputs:?}\n  cast: {cast:?}\n  vm (fold on): {vm_on:?}\n  vm (fold off): {vm_off:?}\n  reference: {reference:?}\n  disassembly (fold on):\n{}",
                 f.disassemble()
             );
+            // The fast path's register loop (chains off) agrees with its chain of steps.
+            let registers = CompileOptions {
+                chains: false,
+                ..on.clone()
+            };
+            if let Ok(g) = Formula::compile_with_options(&source, schema, &registers) {
+                let (x, y) = (f.eval_f64(&inputs), g.eval_f64(&inputs));
+                let same = match (&x, &y) {
+                    (Ok(x), Ok(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+                    (Err(x), Err(y)) => x.message() == y.message(),
+                    _ => false,
+                };
+                assert!(same, "chain and register loop disagree\n  source: {source}\n  chain: {x:?}\n  registers: {y:?}");
+            }
         }
     }
 });
