@@ -492,7 +492,7 @@ impl Chain {
     /// The chain for `program`, when every instruction uses register 0 only. Two guards in a
     /// row become one step, and so does a guard followed by a select on it.
     fn new(program: &FastProgram) -> Option<Chain> {
-        if program.registers > 1 || program.result != 0 {
+        if program.registers > 1 || program.result != 0 || program.code.is_empty() {
             return None;
         }
         let konst = |k: u16| program.constants.get(k as usize).copied();
