@@ -9,30 +9,29 @@ use crate::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::pratt_parser::{pratt_precedence, Assoc, ConstPrattParser, Op};
 use pest::Parser as _;
-use std::sync::LazyLock;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/formula.pest"]
 struct Grammar;
 
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::infix(Rule::ternary_op, Assoc::Right))
-        .op(Op::postfix(Rule::pipe))
-        .op(Op::infix(Rule::or_op, Assoc::Left) | Op::infix(Rule::or_word, Assoc::Left))
-        .op(Op::infix(Rule::and_op, Assoc::Left) | Op::infix(Rule::and_word, Assoc::Left))
-        .op(Op::infix(Rule::cmp_op, Assoc::Left) | Op::infix(Rule::in_op, Assoc::Left))
-        .op(Op::infix(Rule::range_op, Assoc::Left))
-        .op(Op::infix(Rule::add_op, Assoc::Left))
-        .op(Op::prefix(Rule::not_op))
-        .op(Op::infix(Rule::mul_op, Assoc::Left))
-        .op(Op::prefix(Rule::neg_op))
-        .op(Op::infix(Rule::pow_op, Assoc::Right))
-        .op(Op::infix(Rule::coalesce_op, Assoc::Left))
-        .op(Op::postfix(Rule::index))
-});
+/// The operators' precedence, lowest first (`|` joins operators of one level).
+static PRATT: ConstPrattParser<Rule, 16> = ConstPrattParser::new_const(pratt_precedence![
+    Op::infix(Rule::ternary_op, Assoc::Right),
+    Op::postfix(Rule::pipe),
+    Op::infix(Rule::or_op, Assoc::Left) | Op::infix(Rule::or_word, Assoc::Left),
+    Op::infix(Rule::and_op, Assoc::Left) | Op::infix(Rule::and_word, Assoc::Left),
+    Op::infix(Rule::cmp_op, Assoc::Left) | Op::infix(Rule::in_op, Assoc::Left),
+    Op::infix(Rule::range_op, Assoc::Left),
+    Op::infix(Rule::add_op, Assoc::Left),
+    Op::prefix(Rule::not_op),
+    Op::infix(Rule::mul_op, Assoc::Left),
+    Op::prefix(Rule::neg_op),
+    Op::infix(Rule::pow_op, Assoc::Right),
+    Op::infix(Rule::coalesce_op, Assoc::Left),
+    Op::postfix(Rule::index),
+]);
 
 /// Parses a formula into its syntax tree, after checking the source against `limits` (so that
 /// no input can make the recursive parser overflow the stack).
