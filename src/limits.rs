@@ -79,6 +79,9 @@ impl Limits {
         while i < bytes.len() {
             let b = bytes[i];
             let mut step = 1;
+            // Whether the levels changed (only then can the depth have grown; the first byte is
+            // checked whatever it is, for a limit of 0).
+            let mut changed = true;
             match b {
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
                     step = source[i..].find('\n').unwrap_or(source.len() - i);
@@ -126,10 +129,16 @@ impl Limits {
                         if let Some(level) = levels.last_mut() {
                             level.ops += 1;
                         }
+                    } else {
+                        changed = false;
                     }
                     step = end - i;
                 }
-                _ => {}
+                _ => changed = false,
+            }
+            if !changed && i > 0 {
+                i += step.max(1);
+                continue;
             }
             let open: usize = levels.len() - 1;
             let here: usize = levels
