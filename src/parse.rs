@@ -46,11 +46,8 @@ pub fn parse(source: &str, limits: &Limits) -> Result<Expr> {
     })?;
     let builder = Builder { source };
     let formula = pairs.next().ok_or_else(|| unexpected_token(source, 0))?;
-    let sequence = formula
-        .into_inner()
-        .next()
-        .ok_or_else(|| unexpected_token(source, 0))?;
-    builder.sequence(sequence)
+    // The formula's items are its top-level sequence, then `EOI`.
+    builder.items(formula.into_inner().filter(|p| p.as_rule() != Rule::EOI))
 }
 
 /// An expression under construction, with what the parse-time rules need to know about it.
@@ -87,17 +84,24 @@ fn node(kind: ExprKind, span: Span) -> Expr {
 
 impl Builder<'_> {
     fn sequence(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
-        let span = span_of(&pair);
-        let mut items = pair
-            .into_inner()
-            .map(|p| self.expr0(p))
-            .collect::<Result<Vec<_>>>()?;
-        if items.len() == 1 {
-            if let Some(only) = items.pop() {
-                return Ok(only);
-            }
+        self.items(pair.into_inner())
+    }
+
+    /// The expressions of a sequence: the only one, or a `Seq` (at the first one's start).
+    fn items<'i>(&self, mut pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Result<Expr> {
+        let first = pairs
+            .next()
+            .ok_or_else(|| Error::new(ErrorKind::Parse, Span::at(0), "malformed syntax tree"))?;
+        let start = first.as_span().start();
+        let first = self.expr0(first)?;
+        let Some(second) = pairs.next() else {
+            return Ok(first);
+        };
+        let mut items = vec![first, self.expr0(second)?];
+        for pair in pairs {
+            items.push(self.expr0(pair)?);
         }
-        Ok(node(ExprKind::Seq(items), Span::at(span.start as usize)))
+        Ok(node(ExprKind::Seq(items), Span::at(start)))
     }
 
     /// `let_expr | if_expr | expr`
@@ -381,8 +385,17 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let text = core.as_str().replace('_', "");
-        let lower = text.to_ascii_lowercase();
+        let raw = core.as_str();
+        let text: std::borrow::Cow<'_, str> = if raw.contains('_') {
+            raw.replace('_', "").into()
+        } else {
+            raw.into()
+        };
+        // `0x`, `0X`, …: whether the literal starts with `0` and this radix letter.
+        let radix = |letter: u8| {
+            let b = text.as_bytes();
+            b.len() >= 2 && b[0] == b'0' && b[1].eq_ignore_ascii_case(&letter)
+        };
         // expr reports literal conversion errors at the token after the number.
         let fail = |what: &str, func: &str, why: &str| {
             let at = next_token_offset(self.source, span.end as usize);
@@ -411,17 +424,17 @@ impl Builder<'_> {
                 )),
             }
         };
-        if lower.starts_with("0x") {
+        if radix(b'x') {
             radix_int(&text[2..], 16, "hex")
-        } else if lower.contains(['.', 'e']) {
+        } else if text.contains(['.', 'e', 'E']) {
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(node(ExprKind::Float(v), span)),
                 Ok(_) => Err(fail("float", "ParseFloat", "value out of range")),
                 Err(_) => Err(fail("float", "ParseFloat", "invalid syntax")),
             }
-        } else if lower.starts_with("0b") {
+        } else if radix(b'b') {
             radix_int(&text[2..], 2, "binary")
-        } else if lower.starts_with("0o") {
+        } else if radix(b'o') {
             radix_int(&text[2..], 8, "octal")
         } else {
             radix_int(&text, 10, "integer")
