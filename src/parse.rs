@@ -373,19 +373,16 @@ impl Builder<'_> {
     /// A number literal, converted with Go's `strconv` rules as expr's parser does.
     fn number(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
         let span = span_of(&pair);
-        let mut inner = pair.into_inner();
-        let core = self.next(&mut inner)?;
-        if let Some(bad) = inner.next() {
+        let text = pair.as_str();
+        if let Some(bad) = pair.into_inner().next() {
+            // The whole number is the literal and the letter or digit after it.
             return Err(Error::new(
                 ErrorKind::Parse,
                 span_of(&bad),
-                format!(
-                    "bad number syntax: {}",
-                    go_quote(&format!("{}{}", core.as_str(), bad.as_str()))
-                ),
+                format!("bad number syntax: {}", go_quote(text)),
             ));
         }
-        let raw = core.as_str();
+        let raw = text;
         let text: std::borrow::Cow<'_, str> = if raw.contains('_') {
             raw.replace('_', "").into()
         } else {
