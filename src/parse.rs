@@ -372,8 +372,13 @@ impl Builder<'_> {
 
     /// A number literal, converted with Go's `strconv` rules as expr's parser does.
     fn number(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
-        let span = span_of(&pair);
-        let text = pair.as_str();
+        // The rule takes in the white space after the number; no number has a space or `/`.
+        let whole = pair.as_str();
+        let text = whole
+            .find(|c: char| c == ' ' || c == '/' || ('\t'..='\r').contains(&c))
+            .map_or(whole, |end| &whole[..end]);
+        let start = pair.as_span().start();
+        let span = Span::new(start, start + text.len());
         if let Some(bad) = pair.into_inner().next() {
             // The whole number is the literal and the letter or digit after it.
             return Err(Error::new(
