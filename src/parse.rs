@@ -17,7 +17,7 @@ use pest::Parser as _;
 struct Grammar;
 
 /// The operators' precedence, lowest first (`|` joins operators of one level).
-static PRATT: ConstPrattParser<Rule, 16> = ConstPrattParser::new_const(pratt_precedence![
+static PRATT: ConstPrattParser<Rule, 17> = ConstPrattParser::new_const(pratt_precedence![
     Op::infix(Rule::ternary_op, Assoc::Right),
     Op::postfix(Rule::pipe),
     Op::infix(Rule::or_op, Assoc::Left) | Op::infix(Rule::or_word, Assoc::Left),
@@ -30,7 +30,8 @@ static PRATT: ConstPrattParser<Rule, 16> = ConstPrattParser::new_const(pratt_pre
     Op::prefix(Rule::neg_op),
     Op::infix(Rule::pow_op, Assoc::Right),
     Op::infix(Rule::coalesce_op, Assoc::Left),
-    Op::postfix(Rule::index),
+    // Arguments follow a name only (the grammar sees to it); they bind as tightly as `[…]`.
+    Op::postfix(Rule::index) | Op::postfix(Rule::args),
 ]);
 
 /// Parses a formula into its syntax tree, after checking the source against `limits` (so that
@@ -278,12 +279,21 @@ impl Builder<'_> {
                     Span::at(span.start as usize),
                 ))
             }
+            Rule::args => {
+                // The grammar puts arguments right after a name only, so `lhs` is that name
+                // (`true(…)` and friends included), and the source under its span its text.
+                let name = self
+                    .source
+                    .get(lhs.span.start as usize..lhs.span.end as usize)
+                    .unwrap_or_default();
+                self.call(name, lhs.span, Some(op), None)
+            }
             _ => {
                 // `x | f(args)` is `f(x, args)`.
                 let mut inner = op.into_inner();
                 let name = self.next(&mut inner)?;
                 let args = self.next(&mut inner)?;
-                self.call(name, Some(args), Some(lhs))
+                self.call(name.as_str(), span_of(&name), Some(args), Some(lhs))
             }
         }
     }
@@ -318,23 +328,18 @@ impl Builder<'_> {
                 };
                 Ok(node(ExprKind::Pointer(pointer), span))
             }
-            _ => {
-                let mut inner = pair.into_inner();
-                let name = self.next(&mut inner)?;
-                self.call(name, inner.next(), None)
-            }
+            _ => self.call(pair.as_str(), span, None, None),
         }
     }
 
     /// A name, optionally called: `x`, `true`, `abs(x)`; `piped` is the left side of `|`.
     fn call(
         &self,
-        name: Pair<'_, Rule>,
+        text: &str,
+        span: Span,
         args: Option<Pair<'_, Rule>>,
         piped: Option<Expr>,
     ) -> Result<Expr> {
-        let span = span_of(&name);
-        let text = name.as_str();
         let Some(args) = args else {
             let kind = match text {
                 "true" => ExprKind::Bool(true),
