@@ -54,8 +54,9 @@ pub fn parse(source: &str, limits: &Limits) -> Result<Expr> {
 /// An expression under construction, with what the parse-time rules need to know about it.
 struct Built {
     expr: Expr,
-    /// The last operand of an unparenthesized `<`-family comparison (for chaining).
-    chain_tail: Option<Expr>,
+    /// Whether the expression is an unparenthesized `<`-family comparison, maybe chained (whose
+    /// last operand a further comparison chains to: see [`chain_tail`]).
+    chain: bool,
     /// Whether the expression is an unparenthesized `??` (which no other operator may follow).
     coalesce: bool,
 }
@@ -64,9 +65,21 @@ impl Built {
     fn plain(expr: Expr) -> Built {
         Built {
             expr,
-            chain_tail: None,
+            chain: false,
             coalesce: false,
         }
+    }
+}
+
+/// The last operand of a comparison `infix` built: `b` in `a < b`, `c` in `a < b && b < c`.
+fn chain_tail(expr: &Expr) -> Option<&Expr> {
+    match &expr.kind {
+        ExprKind::Binary(op, _, _, last) if op.is_ordering() => Some(last),
+        ExprKind::Binary(BinaryOp::And, _, _, cmp) => match &cmp.kind {
+            ExprKind::Binary(op, _, _, last) if op.is_ordering() => Some(last),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -236,11 +249,11 @@ impl Builder<'_> {
                 ),
             ));
         }
-        if binary.is_ordering() {
-            if let Some(middle) = lhs.chain_tail {
+        if binary.is_ordering() && lhs.chain {
+            if let Some(middle) = chain_tail(&lhs.expr).cloned() {
                 // `a < b < c` is `a < b && b < c`.
                 let cmp = node(
-                    ExprKind::Binary(binary, symbol, Box::new(middle), Box::new(rhs.expr.clone())),
+                    ExprKind::Binary(binary, symbol, Box::new(middle), Box::new(rhs.expr)),
                     op_span,
                 );
                 return Ok(Built {
@@ -248,12 +261,11 @@ impl Builder<'_> {
                         ExprKind::Binary(BinaryOp::And, "&&", Box::new(lhs.expr), Box::new(cmp)),
                         op_span,
                     ),
-                    chain_tail: Some(rhs.expr),
+                    chain: true,
                     coalesce: false,
                 });
             }
         }
-        let chain_tail = binary.is_ordering().then(|| rhs.expr.clone());
         let mut expr = node(
             ExprKind::Binary(binary, symbol, Box::new(lhs.expr), Box::new(rhs.expr)),
             op_span,
@@ -263,7 +275,7 @@ impl Builder<'_> {
         }
         Ok(Built {
             expr,
-            chain_tail,
+            chain: binary.is_ordering(),
             coalesce: binary == BinaryOp::Coalesce,
         })
     }
