@@ -25,9 +25,13 @@ pub(crate) fn compile(checked: &Checked, limits: &Limits) -> Result<Program> {
         program: Program {
             locals: checked.locals,
             levels: checked.levels,
+            // Enough for most formulas without regrowing.
+            code: Vec::with_capacity(16),
+            spans: Vec::with_capacity(16),
+            constants: Vec::with_capacity(4),
             ..Program::default()
         },
-        dedup: HashMap::new(),
+        dedup: Dedup::default(),
         limits,
     };
     c.node(&checked.root)?;
@@ -36,8 +40,38 @@ pub(crate) fn compile(checked: &Checked, limits: &Limits) -> Result<Program> {
 
 struct Compiler<'a> {
     program: Program,
-    dedup: HashMap<ConstKey, u32>,
+    dedup: Dedup,
     limits: &'a Limits,
+}
+
+/// The constants seen so far, by identity: a list while it is short (formulas have a handful
+/// of constants, and hashing them costs more than comparing), a hash map beyond.
+#[derive(Default)]
+struct Dedup {
+    small: Vec<(ConstKey, u32)>,
+    large: Option<HashMap<ConstKey, u32>>,
+}
+
+impl Dedup {
+    const SMALL: usize = 16;
+
+    fn get(&self, key: &ConstKey) -> Option<u32> {
+        match &self.large {
+            Some(map) => map.get(key).copied(),
+            None => self.small.iter().find(|(k, _)| k == key).map(|&(_, i)| i),
+        }
+    }
+
+    fn insert(&mut self, key: ConstKey, i: u32) {
+        if let Some(map) = &mut self.large {
+            map.insert(key, i);
+            return;
+        }
+        self.small.push((key, i));
+        if self.small.len() >= Self::SMALL {
+            self.large = Some(self.small.drain(..).collect());
+        }
+    }
 }
 
 impl Compiler<'_> {
@@ -85,7 +119,7 @@ impl Compiler<'_> {
             Value::Float(f) => Some(ConstKey::Float(OrderedFloat(f), f.is_sign_negative())),
             Value::Array(_) => None,
         };
-        if let Some(&i) = key.as_ref().and_then(|k| self.dedup.get(k)) {
+        if let Some(i) = key.as_ref().and_then(|k| self.dedup.get(k)) {
             return Ok(i);
         }
         let i = self.program.constants.len();

@@ -64,21 +64,28 @@ impl Limits {
         }
         // Each open bracket starts a level; within a level every operator (and `let`) can
         // add one to the depth of the tree; commas and semicolons start a sibling.
+        #[derive(Default)]
         struct Level {
             ops: usize,
             deepest_sibling: usize,
             deepest_child: usize,
         }
-        let mut levels = vec![Level {
-            ops: 0,
-            deepest_sibling: 0,
-            deepest_child: 0,
-        }];
+        impl Level {
+            fn depth(&self) -> usize {
+                self.ops.max(self.deepest_sibling) + self.deepest_child + 1
+            }
+        }
+        // The outermost level, and the open brackets' (allocated only when a bracket opens).
+        let mut root = Level::default();
+        let mut levels: Vec<Level> = Vec::new();
         let bytes = source.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
             let mut step = 1;
+            // Whether the levels changed (only then can the depth have grown; the first byte is
+            // checked whatever it is, for a limit of 0).
+            let mut changed = true;
             match b {
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
                     step = source[i..].find('\n').unwrap_or(source.len() - i);
@@ -88,54 +95,47 @@ impl Limits {
                         .find("*/")
                         .map_or(source.len() - i, |e| e + 4);
                 }
-                b'(' | b'[' | b'{' => levels.push(Level {
-                    ops: 0,
-                    deepest_sibling: 0,
-                    deepest_child: 0,
-                }),
-                b')' | b']' | b'}' if levels.len() > 1 => {
+                b'(' | b'[' | b'{' => levels.push(Level::default()),
+                b')' | b']' | b'}' if !levels.is_empty() => {
                     if let Some(done) = levels.pop() {
-                        let depth = done.ops.max(done.deepest_sibling) + done.deepest_child + 1;
-                        if let Some(parent) = levels.last_mut() {
-                            parent.deepest_child = parent.deepest_child.max(depth);
-                        }
+                        let parent = levels.last_mut().unwrap_or(&mut root);
+                        parent.deepest_child = parent.deepest_child.max(done.depth());
                     }
                 }
-                b',' | b';' => {
-                    if let Some(level) = levels.last_mut() {
-                        if b == b',' {
-                            level.deepest_sibling = level.deepest_sibling.max(level.ops);
-                            level.ops = 0;
-                        }
-                    }
+                b',' => {
+                    let level = levels.last_mut().unwrap_or(&mut root);
+                    level.deepest_sibling = level.deepest_sibling.max(level.ops);
+                    level.ops = 0;
                 }
                 b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'<' | b'>' | b'=' | b'!' | b'&'
                 | b'|' | b'?' | b'.' | b':' => {
-                    if let Some(level) = levels.last_mut() {
-                        level.ops += 1;
-                    }
+                    levels.last_mut().unwrap_or(&mut root).ops += 1;
                 }
                 b'a'..=b'z' => {
-                    let end = source[i..]
-                        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    // A word: ASCII letters, digits and `_` (a non-ASCII byte ends it, at a
+                    // character boundary).
+                    let end = bytes[i..]
+                        .iter()
+                        .position(|b| !b.is_ascii_alphanumeric() && *b != b'_')
                         .map_or(source.len(), |e| i + e);
                     if matches!(
-                        &source[i..end],
-                        "not" | "in" | "and" | "or" | "let" | "if" | "else"
+                        &bytes[i..end],
+                        b"not" | b"in" | b"and" | b"or" | b"let" | b"if" | b"else"
                     ) {
-                        if let Some(level) = levels.last_mut() {
-                            level.ops += 1;
-                        }
+                        levels.last_mut().unwrap_or(&mut root).ops += 1;
+                    } else {
+                        changed = false;
                     }
                     step = end - i;
                 }
-                _ => {}
+                _ => changed = false,
             }
-            let open: usize = levels.len() - 1;
-            let here: usize = levels
-                .iter()
-                .map(|l| l.ops.max(l.deepest_sibling) + l.deepest_child + 1)
-                .sum::<usize>();
+            if !changed && i > 0 {
+                i += step.max(1);
+                continue;
+            }
+            let open: usize = levels.len();
+            let here: usize = root.depth() + levels.iter().map(Level::depth).sum::<usize>();
             if open > self.max_depth || here > self.max_depth {
                 return Err(Error::new(
                     ErrorKind::Limit,

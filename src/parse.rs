@@ -9,30 +9,30 @@ use crate::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::pratt_parser::{pratt_precedence, Assoc, ConstPrattParser, Op};
 use pest::Parser as _;
-use std::sync::LazyLock;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/formula.pest"]
 struct Grammar;
 
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::infix(Rule::ternary_op, Assoc::Right))
-        .op(Op::postfix(Rule::pipe))
-        .op(Op::infix(Rule::or_op, Assoc::Left))
-        .op(Op::infix(Rule::and_op, Assoc::Left))
-        .op(Op::infix(Rule::cmp_op, Assoc::Left))
-        .op(Op::infix(Rule::range_op, Assoc::Left))
-        .op(Op::infix(Rule::add_op, Assoc::Left))
-        .op(Op::prefix(Rule::not_op))
-        .op(Op::infix(Rule::mul_op, Assoc::Left))
-        .op(Op::prefix(Rule::neg_op))
-        .op(Op::infix(Rule::pow_op, Assoc::Right))
-        .op(Op::infix(Rule::coalesce_op, Assoc::Left))
-        .op(Op::postfix(Rule::index))
-});
+/// The operators' precedence, lowest first (`|` joins operators of one level).
+static PRATT: ConstPrattParser<Rule, 17> = ConstPrattParser::new_const(pratt_precedence![
+    Op::infix(Rule::ternary_op, Assoc::Right),
+    Op::postfix(Rule::pipe),
+    Op::infix(Rule::or_op, Assoc::Left) | Op::infix(Rule::or_word, Assoc::Left),
+    Op::infix(Rule::and_op, Assoc::Left) | Op::infix(Rule::and_word, Assoc::Left),
+    Op::infix(Rule::cmp_op, Assoc::Left) | Op::infix(Rule::in_op, Assoc::Left),
+    Op::infix(Rule::range_op, Assoc::Left),
+    Op::infix(Rule::add_op, Assoc::Left),
+    Op::prefix(Rule::not_op),
+    Op::infix(Rule::mul_op, Assoc::Left),
+    Op::prefix(Rule::neg_op),
+    Op::infix(Rule::pow_op, Assoc::Right),
+    Op::infix(Rule::coalesce_op, Assoc::Left),
+    // Arguments follow a name only (the grammar sees to it); they bind as tightly as `[…]`.
+    Op::postfix(Rule::index) | Op::postfix(Rule::args),
+]);
 
 /// Parses a formula into its syntax tree, after checking the source against `limits` (so that
 /// no input can make the recursive parser overflow the stack).
@@ -47,18 +47,16 @@ pub fn parse(source: &str, limits: &Limits) -> Result<Expr> {
     })?;
     let builder = Builder { source };
     let formula = pairs.next().ok_or_else(|| unexpected_token(source, 0))?;
-    let sequence = formula
-        .into_inner()
-        .next()
-        .ok_or_else(|| unexpected_token(source, 0))?;
-    builder.sequence(sequence)
+    // The formula's items are its top-level sequence, then `EOI`.
+    builder.items(formula.into_inner().filter(|p| p.as_rule() != Rule::EOI))
 }
 
 /// An expression under construction, with what the parse-time rules need to know about it.
 struct Built {
     expr: Expr,
-    /// The last operand of an unparenthesized `<`-family comparison (for chaining).
-    chain_tail: Option<Expr>,
+    /// Whether the expression is an unparenthesized `<`-family comparison, maybe chained (whose
+    /// last operand a further comparison chains to: see [`chain_tail`]).
+    chain: bool,
     /// Whether the expression is an unparenthesized `??` (which no other operator may follow).
     coalesce: bool,
 }
@@ -67,9 +65,21 @@ impl Built {
     fn plain(expr: Expr) -> Built {
         Built {
             expr,
-            chain_tail: None,
+            chain: false,
             coalesce: false,
         }
+    }
+}
+
+/// The last operand of a comparison `infix` built: `b` in `a < b`, `c` in `a < b && b < c`.
+fn chain_tail(expr: &Expr) -> Option<&Expr> {
+    match &expr.kind {
+        ExprKind::Binary(op, _, _, last) if op.is_ordering() => Some(last),
+        ExprKind::Binary(BinaryOp::And, _, _, cmp) => match &cmp.kind {
+            ExprKind::Binary(op, _, _, last) if op.is_ordering() => Some(last),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -88,17 +98,24 @@ fn node(kind: ExprKind, span: Span) -> Expr {
 
 impl Builder<'_> {
     fn sequence(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
-        let span = span_of(&pair);
-        let mut items = pair
-            .into_inner()
-            .map(|p| self.expr0(p))
-            .collect::<Result<Vec<_>>>()?;
-        if items.len() == 1 {
-            if let Some(only) = items.pop() {
-                return Ok(only);
-            }
+        self.items(pair.into_inner())
+    }
+
+    /// The expressions of a sequence: the only one, or a `Seq` (at the first one's start).
+    fn items<'i>(&self, mut pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Result<Expr> {
+        let first = pairs
+            .next()
+            .ok_or_else(|| Error::new(ErrorKind::Parse, Span::at(0), "malformed syntax tree"))?;
+        let start = first.as_span().start();
+        let first = self.expr0(first)?;
+        let Some(second) = pairs.next() else {
+            return Ok(first);
+        };
+        let mut items = vec![first, self.expr0(second)?];
+        for pair in pairs {
+            items.push(self.expr0(pair)?);
         }
-        Ok(node(ExprKind::Seq(items), Span::at(span.start as usize)))
+        Ok(node(ExprKind::Seq(items), Span::at(start)))
     }
 
     /// `let_expr | if_expr | expr`
@@ -232,11 +249,11 @@ impl Builder<'_> {
                 ),
             ));
         }
-        if binary.is_ordering() {
-            if let Some(middle) = lhs.chain_tail {
+        if binary.is_ordering() && lhs.chain {
+            if let Some(middle) = chain_tail(&lhs.expr).cloned() {
                 // `a < b < c` is `a < b && b < c`.
                 let cmp = node(
-                    ExprKind::Binary(binary, symbol, Box::new(middle), Box::new(rhs.expr.clone())),
+                    ExprKind::Binary(binary, symbol, Box::new(middle), Box::new(rhs.expr)),
                     op_span,
                 );
                 return Ok(Built {
@@ -244,12 +261,11 @@ impl Builder<'_> {
                         ExprKind::Binary(BinaryOp::And, "&&", Box::new(lhs.expr), Box::new(cmp)),
                         op_span,
                     ),
-                    chain_tail: Some(rhs.expr),
+                    chain: true,
                     coalesce: false,
                 });
             }
         }
-        let chain_tail = binary.is_ordering().then(|| rhs.expr.clone());
         let mut expr = node(
             ExprKind::Binary(binary, symbol, Box::new(lhs.expr), Box::new(rhs.expr)),
             op_span,
@@ -259,7 +275,7 @@ impl Builder<'_> {
         }
         Ok(Built {
             expr,
-            chain_tail,
+            chain: binary.is_ordering(),
             coalesce: binary == BinaryOp::Coalesce,
         })
     }
@@ -275,12 +291,21 @@ impl Builder<'_> {
                     Span::at(span.start as usize),
                 ))
             }
+            Rule::args => {
+                // The grammar puts arguments right after a name only, so `lhs` is that name
+                // (`true(…)` and friends included), and the source under its span its text.
+                let name = self
+                    .source
+                    .get(lhs.span.start as usize..lhs.span.end as usize)
+                    .unwrap_or_default();
+                self.call(name, lhs.span, Some(op), None)
+            }
             _ => {
                 // `x | f(args)` is `f(x, args)`.
                 let mut inner = op.into_inner();
                 let name = self.next(&mut inner)?;
                 let args = self.next(&mut inner)?;
-                self.call(name, Some(args), Some(lhs))
+                self.call(name.as_str(), span_of(&name), Some(args), Some(lhs))
             }
         }
     }
@@ -315,23 +340,18 @@ impl Builder<'_> {
                 };
                 Ok(node(ExprKind::Pointer(pointer), span))
             }
-            _ => {
-                let mut inner = pair.into_inner();
-                let name = self.next(&mut inner)?;
-                self.call(name, inner.next(), None)
-            }
+            _ => self.call(pair.as_str(), span, None, None),
         }
     }
 
     /// A name, optionally called: `x`, `true`, `abs(x)`; `piped` is the left side of `|`.
     fn call(
         &self,
-        name: Pair<'_, Rule>,
+        text: &str,
+        span: Span,
         args: Option<Pair<'_, Rule>>,
         piped: Option<Expr>,
     ) -> Result<Expr> {
-        let span = span_of(&name);
-        let text = name.as_str();
         let Some(args) = args else {
             let kind = match text {
                 "true" => ExprKind::Bool(true),
@@ -369,21 +389,32 @@ impl Builder<'_> {
 
     /// A number literal, converted with Go's `strconv` rules as expr's parser does.
     fn number(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
-        let span = span_of(&pair);
-        let mut inner = pair.into_inner();
-        let core = self.next(&mut inner)?;
-        if let Some(bad) = inner.next() {
+        // The rule takes in the white space after the number; no number has a space or `/`.
+        let whole = pair.as_str();
+        let text = whole
+            .find(|c: char| c == ' ' || c == '/' || ('\t'..='\r').contains(&c))
+            .map_or(whole, |end| &whole[..end]);
+        let start = pair.as_span().start();
+        let span = Span::new(start, start + text.len());
+        if let Some(bad) = pair.into_inner().next() {
+            // The whole number is the literal and the letter or digit after it.
             return Err(Error::new(
                 ErrorKind::Parse,
                 span_of(&bad),
-                format!(
-                    "bad number syntax: {}",
-                    go_quote(&format!("{}{}", core.as_str(), bad.as_str()))
-                ),
+                format!("bad number syntax: {}", go_quote(text)),
             ));
         }
-        let text = core.as_str().replace('_', "");
-        let lower = text.to_ascii_lowercase();
+        let raw = text;
+        let text: std::borrow::Cow<'_, str> = if raw.contains('_') {
+            raw.replace('_', "").into()
+        } else {
+            raw.into()
+        };
+        // `0x`, `0X`, …: whether the literal starts with `0` and this radix letter.
+        let radix = |letter: u8| {
+            let b = text.as_bytes();
+            b.len() >= 2 && b[0] == b'0' && b[1].eq_ignore_ascii_case(&letter)
+        };
         // expr reports literal conversion errors at the token after the number.
         let fail = |what: &str, func: &str, why: &str| {
             let at = next_token_offset(self.source, span.end as usize);
@@ -412,17 +443,17 @@ impl Builder<'_> {
                 )),
             }
         };
-        if lower.starts_with("0x") {
+        if radix(b'x') {
             radix_int(&text[2..], 16, "hex")
-        } else if lower.contains(['.', 'e']) {
+        } else if text.contains(['.', 'e', 'E']) {
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(node(ExprKind::Float(v), span)),
                 Ok(_) => Err(fail("float", "ParseFloat", "value out of range")),
                 Err(_) => Err(fail("float", "ParseFloat", "invalid syntax")),
             }
-        } else if lower.starts_with("0b") {
+        } else if radix(b'b') {
             radix_int(&text[2..], 2, "binary")
-        } else if lower.starts_with("0o") {
+        } else if radix(b'o') {
             radix_int(&text[2..], 8, "octal")
         } else {
             radix_int(&text, 10, "integer")
