@@ -320,6 +320,27 @@ macro_rules! fast_ops {
             }
         }
 
+        /// `op` as `input[s] op input[t]` into register 0.
+        fn as_pair(op: FastOp) -> Option<(Arith, u16, u16)> {
+            match op {
+                $(FastOp::$ii { d: 0, s, t } => Some((Arith::$aop, s, t)),)*
+                _ => None,
+            }
+        }
+
+        /// What `op` does to register 0 with a constant: an arithmetic operator (with the
+        /// constant on the left when `true`) or a comparison.
+        fn as_with_constant(op: FastOp) -> Option<(WithConstant, u16)> {
+            match op {
+                $(
+                    FastOp::$rk { d: 0, a: 0, k } => Some((WithConstant::Arith(Arith::$aop, false), k)),
+                    FastOp::$kr { d: 0, k, a: 0 } => Some((WithConstant::Arith(Arith::$aop, true), k)),
+                )*
+                $(FastOp::$crk { d: 0, a: 0, k } => Some((WithConstant::Cmp(Cmp::$cop), k)),)*
+                _ => None,
+            }
+        }
+
         /// The chain step that does what `op` does, when `op` reads and writes register 0
         /// only (see [`Chain`]).
         fn chain_step(op: FastOp, constants: &[f64]) -> Option<Step> {
@@ -470,6 +491,127 @@ fn select_if_fn(a: Cmp) -> StepFn {
     by_cmp!(a, |A| select_if::<A>)
 }
 
+/// What an instruction does to register 0 with a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WithConstant {
+    /// `r0 op k`, or `k op r0` when `true`.
+    Arith(Arith, bool),
+    /// `r0 cmp k`.
+    Cmp(Cmp),
+}
+
+/// `a op b` for the arithmetic operator numbered `O` (`+ - * /`), resolved when compiled.
+#[inline(always)]
+fn arith<const O: u8>(a: f64, b: f64) -> f64 {
+    match O {
+        0 => add(a, b),
+        1 => sub(a, b),
+        2 => mul(a, b),
+        _ => div(a, b),
+    }
+}
+
+/// Two inputs, then a constant: `(input[s] A input[t]) B k`, or `k B (…)` when `K_LEFT`.
+fn pair_then_k<const A: u8, const B: u8, const K_LEFT: bool>(
+    st: &Step,
+    _: f64,
+    i: &[Cell],
+) -> Option<f64> {
+    let x = arith::<A>(cell(i, st.s)?, cell(i, st.t)?);
+    Some(if K_LEFT {
+        arith::<B>(st.k, x)
+    } else {
+        arith::<B>(x, st.k)
+    })
+}
+
+/// Two inputs compared with a constant: `(input[s] A input[t]) C k`.
+fn pair_then_compare<const A: u8, const C: u8>(st: &Step, _: f64, i: &[Cell]) -> Option<f64> {
+    Some(compare::<C>(
+        arith::<A>(cell(i, st.s)?, cell(i, st.t)?),
+        st.k,
+    ))
+}
+
+/// Picks `$body` with `$n` the number of the arithmetic operator `$op` (`+ - * /` only).
+macro_rules! by_arith {
+    ($op:expr, |$n:ident| $body:expr) => {
+        match $op {
+            Arith::Add => {
+                const $n: u8 = 0;
+                Some($body)
+            }
+            Arith::Sub => {
+                const $n: u8 = 1;
+                Some($body)
+            }
+            Arith::Mul => {
+                const $n: u8 = 2;
+                Some($body)
+            }
+            Arith::Div => {
+                const $n: u8 = 3;
+                Some($body)
+            }
+            _ => None,
+        }
+    };
+}
+
+/// The step for `input[s] a input[t]` followed by `then`, when both are among `+ - * /` (and
+/// comparisons); `None` otherwise.
+fn pair_fn(a: Arith, then: WithConstant) -> Option<StepFn> {
+    by_arith!(a, |A| match then {
+        WithConstant::Arith(b, false) => by_arith!(b, |B| pair_then_k::<A, B, false> as StepFn)?,
+        WithConstant::Arith(b, true) => by_arith!(b, |B| pair_then_k::<A, B, true> as StepFn)?,
+        WithConstant::Cmp(c) => by_cmp!(c, |C| pair_then_compare::<A, C> as StepFn),
+    })
+}
+
+/// One step doing what `first` and then `second` do, for the pairs that have one.
+fn fuse(first: FastOp, second: FastOp, constants: &[f64]) -> Option<Step> {
+    let konst = |k: u16| constants.get(k as usize).copied();
+    // Two inputs combined, then with a constant: `x / y * 100`.
+    if let (Some((a, s, t)), Some((then, k))) = (as_pair(first), as_with_constant(second)) {
+        return Some(Step {
+            run: pair_fn(a, then)?,
+            s,
+            t,
+            k: konst(k)?,
+            ..Step::EMPTY
+        });
+    }
+    let (a, s, k, and) = as_guard(first)?;
+    // Two guards: `x > k && y < k2`.
+    if let Some((b, t, k2, true)) = as_guard(second) {
+        return Some(Step {
+            run: guard2_fn(a, b, and),
+            s,
+            t,
+            k: konst(k)?,
+            k2: konst(k2)?,
+            ..Step::EMPTY
+        });
+    }
+    // A guard selecting an input or a constant: `x >= k ? y : k2`.
+    match second {
+        FastOp::SelInK {
+            d: 0,
+            c: 0,
+            s: t,
+            k: k2,
+        } if !and => Some(Step {
+            run: select_if_fn(a),
+            s,
+            t,
+            k: konst(k)?,
+            k2: konst(k2)?,
+            ..Step::EMPTY
+        }),
+        _ => None,
+    }
+}
+
 impl std::fmt::Debug for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Step")
@@ -490,46 +632,19 @@ pub(crate) struct Chain {
 
 impl Chain {
     /// The chain for `program`, when every instruction uses register 0 only. Two guards in a
-    /// row become one step, and so does a guard followed by a select on it.
+    /// row become one step, and so do a guard followed by a select on it, and two inputs
+    /// combined by `+ - * /` and then with a constant (`x / y * 100`, `1 / (x / y)`,
+    /// `x / y > 0.8`).
     fn new(program: &FastProgram) -> Option<Chain> {
         if program.registers > 1 || program.result != 0 || program.code.is_empty() {
             return None;
         }
-        let konst = |k: u16| program.constants.get(k as usize).copied();
         let mut steps = Vec::with_capacity(program.code.len());
         let mut code = program.code.as_slice();
         while let Some((&op, rest)) = code.split_first() {
-            let next = rest.first().copied();
-            let fused = match (as_guard(op), next) {
-                (Some((a, s, k, and)), Some(next)) => match (as_guard(next), next) {
-                    (Some((b, t, k2, true)), _) => Some(Step {
-                        run: guard2_fn(a, b, and),
-                        s,
-                        t,
-                        k: konst(k)?,
-                        k2: konst(k2)?,
-                        ..Step::EMPTY
-                    }),
-                    (
-                        _,
-                        FastOp::SelInK {
-                            d: 0,
-                            c: 0,
-                            s: t,
-                            k: k2,
-                        },
-                    ) if !and => Some(Step {
-                        run: select_if_fn(a),
-                        s,
-                        t,
-                        k: konst(k)?,
-                        k2: konst(k2)?,
-                        ..Step::EMPTY
-                    }),
-                    _ => None,
-                },
-                _ => None,
-            };
+            let fused = rest
+                .first()
+                .and_then(|&next| fuse(op, next, &program.constants));
             match fused {
                 Some(step) => {
                     steps.push(step);

@@ -215,8 +215,9 @@ proptest! {
     }
 }
 
-/// Gate formulas, the shapes the fast path fuses into single steps: chains of
-/// `input cmp constant` joined by `&&`, optionally selecting an input or a constant.
+/// The shapes the fast path fuses into single steps: chains of `input cmp constant` joined
+/// by `&&`, optionally selecting an input or a constant, and two inputs combined and then
+/// with a constant.
 fn gate() -> impl Strategy<Value = String> {
     let cmp = prop_oneof![
         Just("<"),
@@ -226,17 +227,30 @@ fn gate() -> impl Strategy<Value = String> {
         Just("=="),
         Just("!=")
     ];
+    let op = prop_oneof![
+        Just("+"),
+        Just("-"),
+        Just("*"),
+        Just("/"),
+        Just("**"),
+        Just("??")
+    ];
     let input = prop_oneof![Just("a"), Just("b"), Just("m")];
     let constant = prop_oneof![Just("0"), Just("1"), Just("2.5"), Just("-1"), Just("1e3")];
-    let guard = (input.clone(), cmp, constant.clone()).prop_map(|(x, c, k)| format!("{x} {c} {k}"));
+    let guard =
+        (input.clone(), cmp.clone(), constant.clone()).prop_map(|(x, c, k)| format!("{x} {c} {k}"));
     let guards = proptest::collection::vec(guard, 1..5).prop_map(|g| g.join(" && "));
     let value = prop_oneof![
-        input.prop_map(String::from),
-        constant.prop_map(String::from)
+        input.clone().prop_map(String::from),
+        constant.clone().prop_map(String::from)
     ];
+    let pair = (input.clone(), op.clone(), input).prop_map(|(x, o, y)| format!("({x} {o} {y})"));
+    let then = prop_oneof![op, cmp];
     prop_oneof![
         guards.clone().prop_map(|g| format!("{g} ? 1 : 0")),
         (guards, value.clone(), value).prop_map(|(g, t, e)| format!("{g} ? {t} : {e}")),
+        (pair.clone(), then.clone(), constant.clone()).prop_map(|(p, o, k)| format!("{p} {o} {k}")),
+        (constant, then, pair).prop_map(|(k, o, p)| format!("{k} {o} {p}")),
     ]
 }
 
