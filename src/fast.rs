@@ -416,17 +416,24 @@ impl Step {
     };
 }
 
-/// `a cmp b` for the comparison numbered `C` (see [`Cmp::index`]), resolved when compiled.
+/// Whether `a cmp b` holds, for the comparison numbered `C` (`< <= > >= == !=`), resolved
+/// when compiled.
+#[inline(always)]
+fn holds<const C: u8>(a: f64, b: f64) -> bool {
+    match C {
+        0 => a < b,
+        1 => a <= b,
+        2 => a > b,
+        3 => a >= b,
+        4 => a == b,
+        _ => a != b,
+    }
+}
+
+/// `a cmp b` as `1.0`/`0.0`.
 #[inline(always)]
 fn compare<const C: u8>(a: f64, b: f64) -> f64 {
-    match C {
-        0 => lt(a, b),
-        1 => le(a, b),
-        2 => gt(a, b),
-        3 => ge(a, b),
-        4 => eq(a, b),
-        _ => ne(a, b),
-    }
+    select(holds::<C>(a, b), 1.0, 0.0)
 }
 
 /// Two guards: `input[s] A k && input[t] B k2`, after `acc` when `AND`.
@@ -435,14 +442,15 @@ fn guard2<const A: u8, const B: u8, const AND: bool>(
     acc: f64,
     i: &[Cell],
 ) -> Option<f64> {
-    let both = compare::<A>(cell(i, st.s)?, st.k) * compare::<B>(cell(i, st.t)?, st.k2);
+    let both = holds::<A>(cell(i, st.s)?, st.k) & holds::<B>(cell(i, st.t)?, st.k2);
+    let both = select(both, 1.0, 0.0);
     Some(if AND { acc * both } else { both })
 }
 
 /// A guarded select: `input[s] A k ? input[t] : k2`.
 fn select_if<const A: u8>(st: &Step, _: f64, i: &[Cell]) -> Option<f64> {
-    let c = compare::<A>(cell(i, st.s)?, st.k);
-    Some(select(c != 0.0, cell(i, st.t)?, st.k2))
+    let c = holds::<A>(cell(i, st.s)?, st.k);
+    Some(select(c, cell(i, st.t)?, st.k2))
 }
 
 /// Picks `$f::<N, ...>` for a runtime comparison `$c`.
