@@ -635,7 +635,7 @@ impl std::fmt::Debug for Step {
 /// a dispatch through the general loop (about half the instructions for the seed formulas).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Chain {
-    steps: Vec<Step>,
+    steps: std::sync::Arc<[Step]>,
 }
 
 impl Chain {
@@ -664,12 +664,19 @@ impl Chain {
                 }
             }
         }
-        Some(Chain { steps })
+        Some(Chain {
+            steps: steps.into(),
+        })
     }
 
     /// The steps.
     pub(crate) fn steps(&self) -> &[Step] {
         &self.steps
+    }
+
+    /// The steps, shared.
+    pub(crate) fn shared_steps(&self) -> std::sync::Arc<[Step]> {
+        self.steps.clone()
     }
 
     /// Runs the chain; `None` when an input it needs is missing.
@@ -679,11 +686,12 @@ impl Chain {
     }
 }
 
-/// Runs a chain's `steps`; `None` when an input they need is missing.
+/// Runs a chain's `steps`; `None` when an input they need is missing, or there are none.
 #[inline]
 pub(crate) fn run_steps(steps: &[Step], inputs: &[Cell]) -> Option<f64> {
     // Chains of up to three steps (most formulas) run without a loop.
     match steps {
+        [] => None,
         [a] => (a.run)(a, 0.0, inputs),
         [a, b] => (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs),
         [a, b, c] => (c.run)(c, (b.run)(b, (a.run)(a, 0.0, inputs)?, inputs)?, inputs),

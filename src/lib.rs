@@ -123,6 +123,9 @@ pub struct Formula {
     program: Arc<bytecode::Program>,
     /// The straight-line f64 program, for formulas that qualify.
     fast: Option<Arc<fast::FastProgram>>,
+    /// The fast program as a chain of steps, when it has one and its result is a number
+    /// (empty otherwise): what `eval_f64` runs first, one indirection away.
+    number_chain: Arc<[fast::Step]>,
     result_type: Option<ValueType>,
     inputs: Vec<Slot>,
     /// The names of the inputs it reads, for the disassembler.
@@ -189,9 +192,16 @@ impl Formula {
             .iter()
             .filter_map(|slot| Some((slot.0, Box::from(schema.name(*slot)?))))
             .collect();
+        let number_chain = match &fast {
+            Some(f) if f.kind == Some(fast::Kind::Number) => {
+                f.chain.as_ref().map(|c| c.shared_steps())
+            }
+            _ => None,
+        };
         Ok(Formula {
             source: source.into(),
             program: Arc::new(program),
+            number_chain: number_chain.unwrap_or_else(|| Arc::new([]) as Arc<[fast::Step]>),
             fast,
             result_type,
             inputs,
@@ -255,6 +265,16 @@ impl Formula {
     /// ```
     #[inline]
     pub fn eval_f64(&self, inputs: &Inputs) -> Result<f64> {
+        match fast::run_steps(&self.number_chain, inputs.cells()) {
+            Some(x) => Ok(x),
+            None => self.eval_f64_without_chain(inputs),
+        }
+    }
+
+    /// `eval_f64` for formulas without a chain (or an input it needs missing): the fast
+    /// program's register loop, else the general VM.
+    #[inline(never)]
+    fn eval_f64_without_chain(&self, inputs: &Inputs) -> Result<f64> {
         if let Some(fast) = &self.fast {
             if fast.kind == Some(fast::Kind::Number) {
                 if let Some(x) = fast.run(inputs.cells()) {
