@@ -6,6 +6,18 @@ use scalemod::{
     reference, CompileOptions, Error, Formula, FormulaSet, InputType, Inputs, Schema, Value,
 };
 
+/// The six comparison operators.
+fn comparison() -> impl Strategy<Value = &'static str> + Clone {
+    prop_oneof![
+        Just("<"),
+        Just("<="),
+        Just(">"),
+        Just(">="),
+        Just("=="),
+        Just("!=")
+    ]
+}
+
 /// Numeric and mixed formulas over the inputs `a`, `b` (float), `n` (int) and `m` (a float
 /// that may be missing), built with full parentheses from the operators and builtins that
 /// scaling formulas use.
@@ -33,16 +45,8 @@ fn formula() -> impl Strategy<Value = String> {
             Just("**"),
             Just("??"),
         ];
-        let cmp = prop_oneof![
-            Just("<"),
-            Just("<="),
-            Just(">"),
-            Just(">="),
-            Just("=="),
-            Just("!=")
-        ];
-        let condition =
-            (inner.clone(), cmp, inner.clone()).prop_map(|(l, c, r)| format!("{l} {c} {r}"));
+        let condition = (inner.clone(), comparison(), inner.clone())
+            .prop_map(|(l, c, r)| format!("{l} {c} {r}"));
         let func = prop_oneof![
             Just("abs"),
             Just("floor"),
@@ -219,14 +223,7 @@ proptest! {
 /// by `&&`, optionally selecting an input or a constant, and two inputs combined and then
 /// with a constant.
 fn gate() -> impl Strategy<Value = String> {
-    let cmp = prop_oneof![
-        Just("<"),
-        Just("<="),
-        Just(">"),
-        Just(">="),
-        Just("=="),
-        Just("!=")
-    ];
+    let cmp = comparison();
     let op = prop_oneof![
         Just("+"),
         Just("-"),
