@@ -32,11 +32,12 @@ impl fmt::Debug for Span {
     }
 }
 
-/// An expression with the span of its source.
+/// An expression with the span of its source. Names borrow from the source (`'s`), so a
+/// tree holds no text of its own.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Expr {
+pub struct Expr<'s> {
     /// What the expression is.
-    pub kind: ExprKind,
+    pub kind: ExprKind<'s>,
     /// Where expr reports errors about this node (for operators: the operator token).
     pub span: Span,
 }
@@ -114,7 +115,7 @@ pub enum Pointer {
 
 /// The kinds of expression.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ExprKind {
+pub enum ExprKind<'s> {
     /// An integer literal.
     Int(i64),
     /// A float literal.
@@ -124,25 +125,25 @@ pub enum ExprKind {
     /// `nil`.
     Nil,
     /// A name: an input, a `let` variable or (in a call) a builtin.
-    Ident(Box<str>),
+    Ident(&'s str),
     /// `#`, `#index` or `#acc` inside a predicate.
     Pointer(Pointer),
     /// `[a, b, c]`
-    Array(Vec<Expr>),
+    Array(Vec<Expr<'s>>),
     /// `op x`
-    Unary(UnaryOp, Box<Expr>),
+    Unary(UnaryOp, Box<Expr<'s>>),
     /// `l op r`; the text of the operator as written is kept for messages.
-    Binary(BinaryOp, &'static str, Box<Expr>, Box<Expr>),
+    Binary(BinaryOp, &'static str, Box<Expr<'s>>, Box<Expr<'s>>),
     /// `c ? a : b`, `c ?: b` (where `then` is `c` again) and `if c { a } else { b }`.
-    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Cond(Box<Expr<'s>>, Box<Expr<'s>>, Box<Expr<'s>>),
     /// `let name = value; body`; the span of `name` is kept for messages.
-    Let(Box<str>, Span, Box<Expr>, Box<Expr>),
+    Let(&'s str, Span, Box<Expr<'s>>, Box<Expr<'s>>),
     /// `a; b; c`
-    Seq(Vec<Expr>),
+    Seq(Vec<Expr<'s>>),
     /// `f(args)`, also `x | f(args)`.
-    Call(Box<str>, Vec<Expr>),
+    Call(&'s str, Vec<Expr<'s>>),
     /// `{ body }` or a bare predicate argument.
-    Closure(Box<Expr>),
+    Closure(Box<Expr<'s>>),
     /// `a[i]`
-    Index(Box<Expr>, Box<Expr>),
+    Index(Box<Expr<'s>>, Box<Expr<'s>>),
 }

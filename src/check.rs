@@ -6,7 +6,7 @@
 use crate::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
 use crate::builtin::{Builtin, Predicate};
 use crate::error::{Error, ErrorKind, Result};
-use crate::schema::{InputType, Schema};
+use crate::schema::{InputType, Schema, Slot};
 use crate::value::Value;
 use std::fmt;
 
@@ -157,7 +157,7 @@ pub struct Checked {
 }
 
 /// Checks `expr` against `schema`.
-pub(crate) fn check(expr: &Expr, schema: &Schema, options: CheckOptions) -> Result<Checked> {
+pub(crate) fn check(expr: &Expr<'_>, schema: &Schema, options: CheckOptions) -> Result<Checked> {
     let mut checker = Checker {
         schema,
         options,
@@ -209,11 +209,11 @@ struct PredicateScope {
     element: Type,
 }
 
-struct Checker<'a> {
+struct Checker<'a, 's> {
     schema: &'a Schema,
     options: CheckOptions,
-    /// `let` variables in scope: name, local index, type.
-    scope: Vec<(Box<str>, u32, Type)>,
+    /// `let` variables in scope: name (borrowed from the source), local index, type.
+    scope: Vec<(&'s str, u32, Type)>,
     predicates: Vec<PredicateScope>,
     locals: u32,
     levels: u32,
@@ -223,8 +223,8 @@ fn type_error(span: Span, message: String) -> Error {
     Error::new(ErrorKind::Type, span, message)
 }
 
-impl Checker<'_> {
-    fn visit(&mut self, expr: &Expr) -> Result<Node> {
+impl<'s> Checker<'_, 's> {
+    fn visit(&mut self, expr: &Expr<'s>) -> Result<Node> {
         let span = expr.span;
         let node = |kind, ty| Node { kind, ty, span };
         Ok(match &expr.kind {
@@ -296,7 +296,7 @@ impl Checker<'_> {
                 node(NodeKind::Cond(Box::new(c), Box::new(a), Box::new(b)), ty)
             }
             ExprKind::Let(name, name_span, value, body) => {
-                let redeclared = if self.schema.slot(name).is_some() {
+                let redeclared = if self.input_slot(name).is_some() {
                     Some(format!("cannot redeclare {name}"))
                 } else if Builtin::is_name(name) {
                     Some(format!("cannot redeclare builtin {name}"))
@@ -311,7 +311,7 @@ impl Checker<'_> {
                 let value = self.visit(value)?;
                 let local = self.locals;
                 self.locals += 1;
-                self.scope.push((name.clone(), local, value.ty.clone()));
+                self.scope.push((name, local, value.ty.clone()));
                 let body = self.visit(body);
                 self.scope.pop();
                 let body = body?;
@@ -369,7 +369,7 @@ impl Checker<'_> {
         if let Some((_, local, ty)) = self.scope.iter().rev().find(|(n, _, _)| &**n == name) {
             return Ok(node(NodeKind::Local(*local), ty.clone()));
         }
-        if let Some(slot) = self.schema.slot(name) {
+        if let Some(slot) = self.input_slot(name) {
             let ty = match self.schema.input_type(slot) {
                 InputType::Int => Type::Int,
                 InputType::Float => Type::Float,
@@ -384,6 +384,18 @@ impl Checker<'_> {
             return Ok(node(NodeKind::Const(Value::Nil), Type::Unknown));
         }
         Err(self.unknown_name(name, span))
+    }
+
+    /// The slot of the input called `name`. A small schema's names are scanned (comparing a
+    /// few lengths costs less than hashing the name); a large one's map is asked.
+    fn input_slot(&self, name: &str) -> Option<Slot> {
+        const SCAN: usize = 16;
+        if self.schema.len() > SCAN {
+            return self.schema.slot(name);
+        }
+        // Slots are numbered in declaration order, as `names` lists them.
+        let i = self.schema.names().position(|n| n == name)?;
+        Some(Slot(u32::try_from(i).ok()?))
     }
 
     fn unknown_name(&self, name: &str, span: Span) -> Error {
@@ -423,7 +435,7 @@ impl Checker<'_> {
         Ok(node(NodeKind::Pointer(pointer, level), ty))
     }
 
-    fn call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<Node> {
+    fn call(&mut self, name: &str, args: &[Expr<'s>], span: Span) -> Result<Node> {
         if let Some(kind) = Predicate::from_name(name) {
             return self.predicate(kind, args, span);
         }
@@ -442,7 +454,7 @@ impl Checker<'_> {
         })
     }
 
-    fn predicate(&mut self, kind: Predicate, args: &[Expr], span: Span) -> Result<Node> {
+    fn predicate(&mut self, kind: Predicate, args: &[Expr<'s>], span: Span) -> Result<Node> {
         let name = kind.name();
         let (min, max) = kind.arity();
         if args.len() < min {

@@ -75,12 +75,12 @@ pub use check::Cast;
 /// let ast = scalemod::parse("1 + 2").unwrap();
 /// assert!(matches!(ast.kind, scalemod::ast::ExprKind::Binary(..)));
 /// ```
-pub fn parse(source: &str) -> Result<ast::Expr> {
+pub fn parse(source: &str) -> Result<ast::Expr<'_>> {
     parse_with_limits(source, &Limits::default())
 }
 
 /// Parses a formula into its syntax tree, within `limits`.
-pub fn parse_with_limits(source: &str, limits: &Limits) -> Result<ast::Expr> {
+pub fn parse_with_limits<'s>(source: &'s str, limits: &Limits) -> Result<ast::Expr<'s>> {
     parse::parse(source, limits).map_err(|e| e.with_source(source))
 }
 
@@ -128,8 +128,6 @@ pub struct Formula {
     number_chain: Arc<[fast::Step]>,
     result_type: Option<ValueType>,
     inputs: Vec<Slot>,
-    /// The names of the inputs it reads, for the disassembler.
-    input_names: Box<[(u32, Box<str>)]>,
     max_array_len: usize,
 }
 
@@ -186,12 +184,8 @@ impl Formula {
                 _ => None,
             })
             .collect();
-        inputs.sort();
+        inputs.sort_unstable();
         inputs.dedup();
-        let input_names = inputs
-            .iter()
-            .filter_map(|slot| Some((slot.0, Box::from(schema.name(*slot)?))))
-            .collect();
         let number_chain = match &fast {
             Some(f) if f.kind == Some(fast::Kind::Number) => {
                 f.chain.as_ref().map(|c| c.shared_steps())
@@ -205,7 +199,6 @@ impl Formula {
             fast,
             result_type,
             inputs,
-            input_names,
             max_array_len: options.limits.max_array_len,
         })
     }
@@ -315,11 +308,6 @@ impl Formula {
             + self.program.heap_size()
             + self.fast.as_ref().map_or(0, |f| f.heap_size())
             + self.inputs.len() * size_of::<Slot>()
-            + self
-                .input_names
-                .iter()
-                .map(|(_, n)| size_of::<(u32, Box<str>)>() + n.len())
-                .sum::<usize>()
     }
 
     /// The straight-line `f64` program, if the formula qualifies for the fast path.
@@ -348,7 +336,8 @@ impl Formula {
         &self.program
     }
 
-    /// A listing of the formula's bytecode, one instruction a line, inputs named.
+    /// A listing of the formula's bytecode, one instruction a line, inputs named (by the source
+    /// text under an `Input` instruction's span: an input's span is its name, as written).
     ///
     /// ```
     /// use scalemod::{Formula, Schema};
@@ -359,12 +348,15 @@ impl Formula {
     /// );
     /// ```
     pub fn disassemble(&self) -> String {
-        let names = &self.input_names;
+        let program = &self.program;
         self.program.disassemble(&|slot| {
-            names
+            let at = program
+                .code
                 .iter()
-                .find(|(s, _)| *s == slot)
-                .map(|(_, n)| n.to_string())
+                .position(|op| *op == bytecode::Op::Input(slot))?;
+            let span = program.spans.get(at)?;
+            let name = self.source.get(span.start as usize..span.end as usize)?;
+            Some(name.to_string())
         })
     }
 }

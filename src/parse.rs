@@ -36,7 +36,7 @@ static PRATT: ConstPrattParser<Rule, 17> = ConstPrattParser::new_const(pratt_pre
 
 /// Parses a formula into its syntax tree, after checking the source against `limits` (so that
 /// no input can make the recursive parser overflow the stack).
-pub fn parse(source: &str, limits: &Limits) -> Result<Expr> {
+pub fn parse<'s>(source: &'s str, limits: &Limits) -> Result<Expr<'s>> {
     limits.check_source(source)?;
     let mut pairs = Grammar::parse(Rule::formula, source).map_err(|e| {
         let pos = match e.location {
@@ -52,8 +52,8 @@ pub fn parse(source: &str, limits: &Limits) -> Result<Expr> {
 }
 
 /// An expression under construction, with what the parse-time rules need to know about it.
-struct Built {
-    expr: Expr,
+struct Built<'s> {
+    expr: Expr<'s>,
     /// Whether the expression is an unparenthesized `<`-family comparison, maybe chained (whose
     /// last operand a further comparison chains to: see [`chain_tail`]).
     chain: bool,
@@ -61,8 +61,8 @@ struct Built {
     coalesce: bool,
 }
 
-impl Built {
-    fn plain(expr: Expr) -> Built {
+impl<'s> Built<'s> {
+    fn plain(expr: Expr<'s>) -> Built<'s> {
         Built {
             expr,
             chain: false,
@@ -72,7 +72,7 @@ impl Built {
 }
 
 /// The last operand of a comparison `infix` built: `b` in `a < b`, `c` in `a < b && b < c`.
-fn chain_tail(expr: &Expr) -> Option<&Expr> {
+fn chain_tail<'e, 's>(expr: &'e Expr<'s>) -> Option<&'e Expr<'s>> {
     match &expr.kind {
         ExprKind::Binary(op, _, _, last) if op.is_ordering() => Some(last),
         ExprKind::Binary(BinaryOp::And, _, _, cmp) => match &cmp.kind {
@@ -92,17 +92,17 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
     Span::new(s.start(), s.end())
 }
 
-fn node(kind: ExprKind, span: Span) -> Expr {
+fn node(kind: ExprKind<'_>, span: Span) -> Expr<'_> {
     Expr { kind, span }
 }
 
-impl Builder<'_> {
-    fn sequence(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+impl<'s> Builder<'s> {
+    fn sequence(&self, pair: Pair<'s, Rule>) -> Result<Expr<'s>> {
         self.items(pair.into_inner())
     }
 
     /// The expressions of a sequence: the only one, or a `Seq` (at the first one's start).
-    fn items<'i>(&self, mut pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Result<Expr> {
+    fn items(&self, mut pairs: impl Iterator<Item = Pair<'s, Rule>>) -> Result<Expr<'s>> {
         let first = pairs
             .next()
             .ok_or_else(|| Error::new(ErrorKind::Parse, Span::at(0), "malformed syntax tree"))?;
@@ -119,7 +119,7 @@ impl Builder<'_> {
     }
 
     /// `let_expr | if_expr | expr`
-    fn expr0(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+    fn expr0(&self, pair: Pair<'s, Rule>) -> Result<Expr<'s>> {
         match pair.as_rule() {
             Rule::let_expr => {
                 let mut inner = pair.into_inner();
@@ -129,12 +129,7 @@ impl Builder<'_> {
                 let value = self.expr0(self.next(&mut inner)?)?;
                 let body = self.sequence(self.next(&mut inner)?)?;
                 Ok(node(
-                    ExprKind::Let(
-                        name.as_str().into(),
-                        name_span,
-                        Box::new(value),
-                        Box::new(body),
-                    ),
+                    ExprKind::Let(name.as_str(), name_span, Box::new(value), Box::new(body)),
                     name_span,
                 ))
             }
@@ -159,12 +154,12 @@ impl Builder<'_> {
         }
     }
 
-    fn block(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+    fn block(&self, pair: Pair<'s, Rule>) -> Result<Expr<'s>> {
         let mut inner = pair.into_inner();
         self.sequence(self.next(&mut inner)?)
     }
 
-    fn next<'i>(&self, pairs: &mut Pairs<'i, Rule>) -> Result<Pair<'i, Rule>> {
+    fn next(&self, pairs: &mut Pairs<'s, Rule>) -> Result<Pair<'s, Rule>> {
         // The grammar guarantees the shape; this only turns a grammar/builder mismatch into an
         // error instead of a panic.
         pairs
@@ -173,7 +168,7 @@ impl Builder<'_> {
     }
 
     /// A Pratt-folded `expr`.
-    fn expr(&self, pair: Pair<'_, Rule>) -> Result<Built> {
+    fn expr(&self, pair: Pair<'s, Rule>) -> Result<Built<'s>> {
         PRATT
             .map_primary(|p| self.primary(p).map(Built::plain))
             .map_prefix(|op, rhs| {
@@ -196,7 +191,7 @@ impl Builder<'_> {
             .parse(pair.into_inner())
     }
 
-    fn infix(&self, lhs: Built, op: Pair<'_, Rule>, rhs: Built) -> Result<Built> {
+    fn infix(&self, lhs: Built<'s>, op: Pair<'s, Rule>, rhs: Built<'s>) -> Result<Built<'s>> {
         let span = span_of(&op);
         if op.as_rule() == Rule::ternary_op {
             let then = match op.into_inner().next() {
@@ -280,7 +275,7 @@ impl Builder<'_> {
         })
     }
 
-    fn postfix(&self, lhs: Expr, op: Pair<'_, Rule>) -> Result<Expr> {
+    fn postfix(&self, lhs: Expr<'s>, op: Pair<'s, Rule>) -> Result<Expr<'s>> {
         let span = span_of(&op);
         match op.as_rule() {
             Rule::index => {
@@ -310,7 +305,7 @@ impl Builder<'_> {
         }
     }
 
-    fn primary(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+    fn primary(&self, pair: Pair<'s, Rule>) -> Result<Expr<'s>> {
         let span = span_of(&pair);
         match pair.as_rule() {
             Rule::number => self.number(pair),
@@ -347,21 +342,21 @@ impl Builder<'_> {
     /// A name, optionally called: `x`, `true`, `abs(x)`; `piped` is the left side of `|`.
     fn call(
         &self,
-        text: &str,
+        text: &'s str,
         span: Span,
-        args: Option<Pair<'_, Rule>>,
-        piped: Option<Expr>,
-    ) -> Result<Expr> {
+        args: Option<Pair<'s, Rule>>,
+        piped: Option<Expr<'s>>,
+    ) -> Result<Expr<'s>> {
         let Some(args) = args else {
             let kind = match text {
                 "true" => ExprKind::Bool(true),
                 "false" => ExprKind::Bool(false),
                 "nil" => ExprKind::Nil,
-                _ => ExprKind::Ident(text.into()),
+                _ => ExprKind::Ident(text),
             };
             return Ok(node(kind, span));
         };
-        let mut list: Vec<Expr> = piped.into_iter().collect();
+        let mut list: Vec<Expr<'s>> = piped.into_iter().collect();
         for arg in args.into_inner() {
             let expr = match arg.as_rule() {
                 Rule::closure => {
@@ -384,11 +379,11 @@ impl Builder<'_> {
                 }
             }
         }
-        Ok(node(ExprKind::Call(text.into(), list), span))
+        Ok(node(ExprKind::Call(text, list), span))
     }
 
     /// A number literal, converted with Go's `strconv` rules as expr's parser does.
-    fn number(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+    fn number(&self, pair: Pair<'s, Rule>) -> Result<Expr<'s>> {
         // The rule takes in the white space after the number; no number has a space or `/`.
         let whole = pair.as_str();
         let text = whole
@@ -427,7 +422,7 @@ impl Builder<'_> {
                 ),
             )
         };
-        let radix_int = |digits: &str, radix: u32, what: &str| -> Result<Expr> {
+        let radix_int = |digits: &str, radix: u32, what: &str| -> Result<Expr<'s>> {
             if digits.is_empty() {
                 return Err(fail(what, "ParseInt", "invalid syntax"));
             }
