@@ -44,33 +44,56 @@ struct Compiler<'a> {
     limits: &'a Limits,
 }
 
-/// The constants seen so far, by identity: a list while it is short (formulas have a handful
-/// of constants, and hashing them costs more than comparing), a hash map beyond.
+/// The constants' identities, for deduplication once the pool is large; a small pool is
+/// scanned instead (formulas have a handful of constants, and a scan costs less than hashing,
+/// and needs no table of its own).
 #[derive(Default)]
 struct Dedup {
-    small: Vec<(ConstKey, u32)>,
     large: Option<HashMap<ConstKey, u32>>,
 }
 
 impl Dedup {
+    /// Pools up to this many constants are scanned.
     const SMALL: usize = 16;
 
-    fn get(&self, key: &ConstKey) -> Option<u32> {
+    /// The index in `pool` of a constant with identity `key`.
+    fn get(&self, pool: &[Value], key: &ConstKey) -> Option<u32> {
         match &self.large {
             Some(map) => map.get(key).copied(),
-            None => self.small.iter().find(|(k, _)| k == key).map(|&(_, i)| i),
+            None => pool
+                .iter()
+                .position(|v| const_key(v).as_ref() == Some(key))
+                .and_then(|i| u32::try_from(i).ok()),
         }
     }
 
-    fn insert(&mut self, key: ConstKey, i: u32) {
+    /// Records that `pool`'s last constant, with identity `key`, is at index `i`.
+    fn insert(&mut self, pool: &[Value], key: ConstKey, i: u32) {
         if let Some(map) = &mut self.large {
             map.insert(key, i);
             return;
         }
-        self.small.push((key, i));
-        if self.small.len() >= Self::SMALL {
-            self.large = Some(self.small.drain(..).collect());
+        if pool.len() >= Self::SMALL {
+            let mut map = HashMap::with_capacity(pool.len() * 2);
+            for (j, v) in pool.iter().enumerate() {
+                if let (Some(k), Ok(j)) = (const_key(v), u32::try_from(j)) {
+                    // The first of equal constants is the one the scan finds.
+                    map.entry(k).or_insert(j);
+                }
+            }
+            self.large = Some(map);
         }
+    }
+}
+
+/// A constant's identity (`None` for arrays, never shared).
+fn const_key(v: &Value) -> Option<ConstKey> {
+    match *v {
+        Value::Nil => Some(ConstKey::Nil),
+        Value::Bool(b) => Some(ConstKey::Bool(b)),
+        Value::Int(i) => Some(ConstKey::Int(i)),
+        Value::Float(f) => Some(ConstKey::Float(OrderedFloat(f), f.is_sign_negative())),
+        Value::Array(_) => None,
     }
 }
 
@@ -112,14 +135,11 @@ impl Compiler<'_> {
     }
 
     fn constant(&mut self, v: &Value, span: Span) -> Result<u32> {
-        let key = match *v {
-            Value::Nil => Some(ConstKey::Nil),
-            Value::Bool(b) => Some(ConstKey::Bool(b)),
-            Value::Int(i) => Some(ConstKey::Int(i)),
-            Value::Float(f) => Some(ConstKey::Float(OrderedFloat(f), f.is_sign_negative())),
-            Value::Array(_) => None,
-        };
-        if let Some(i) = key.as_ref().and_then(|k| self.dedup.get(k)) {
+        let key = const_key(v);
+        if let Some(i) = key
+            .as_ref()
+            .and_then(|k| self.dedup.get(&self.program.constants, k))
+        {
             return Ok(i);
         }
         let i = self.program.constants.len();
@@ -135,7 +155,7 @@ impl Compiler<'_> {
         }
         self.program.constants.push(v.clone());
         if let Some(k) = key {
-            self.dedup.insert(k, i as u32);
+            self.dedup.insert(&self.program.constants, k, i as u32);
         }
         Ok(i as u32)
     }
