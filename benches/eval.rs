@@ -2,8 +2,9 @@
 //! the same process (the ratio is what to quote).
 //!
 //! - `seed`: the three seed formulas of SPEC over a table of 1,024 input sets; every
-//!   evaluation sets the six inputs by slot and writes its result to an output buffer
-//!   (throughput, as in a tick).
+//!   evaluation sets the six inputs by slot (`Inputs::set_f64s`) and writes its result to an
+//!   output buffer (throughput, as in a tick). The check before timing sets them one by one
+//!   with `Inputs::set_f64`.
 //! - `tick`: one `Inputs` of 1,000 metrics shared by 1,000,000 seed-shaped formulas.
 //! - `compile`: parse + check + fold + codegen of each seed formula.
 //!
@@ -28,8 +29,9 @@
 //!
 //! A peer's result is converted to `f64` where it returns an integer (`? 1 : 0`).
 //!
-//! `cargo bench --bench eval` (add `-- seed` for one group). Results are checked against the
-//! baseline, on every row, before anything is timed.
+//! `cargo bench --bench eval` (add `-- seed` for one group); `python3 benches/medians.py`
+//! for medians of several runs. Results are checked against the baseline, on every row,
+//! before anything is timed.
 
 use criterion::measurement::WallTime;
 use criterion::{
