@@ -397,15 +397,22 @@ type StepFn = fn(&Step, f64, &[Cell]) -> Option<f64>;
 /// with its operands (input slots and inline constants).
 #[derive(Clone, Copy)]
 pub(crate) struct Step {
+    /// What the step does.
     run: StepFn,
+    /// The input slot it reads (fused steps: the first).
     s: u16,
+    /// The second input slot, for steps that read two.
     t: u16,
+    /// The function, for a unary step.
     unary: Unary,
+    /// Its constant (fused steps: the first).
     k: f64,
+    /// The second constant, for fused steps that have two.
     k2: f64,
 }
 
 impl Step {
+    /// A step that passes the accumulator through; the base the constructors fill in.
     const EMPTY: Step = Step {
         run: |_, acc, _| Some(acc),
         s: 0,
