@@ -264,11 +264,12 @@ impl Formula {
         }
     }
 
-    /// `eval_f64` for formulas without a chain (or an input it needs missing): the fast
-    /// program's register loop, else the general VM.
+    /// `eval_f64` when the chain gave no result: for a formula without one, the fast
+    /// program's register loop; then (or when an input it needs is missing) the general VM.
     #[inline(never)]
     fn eval_f64_without_chain(&self, inputs: &Inputs) -> Result<f64> {
-        if let Some(fast) = &self.fast {
+        let fast = self.fast.as_ref().filter(|_| self.number_chain.is_empty());
+        if let Some(fast) = fast {
             if fast.kind == Some(fast::Kind::Number) {
                 if let Some(x) = fast.run(inputs.cells()) {
                     return Ok(x);
