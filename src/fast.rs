@@ -252,14 +252,7 @@ macro_rules! fast_ops {
             // Registers are indexed modulo N (a power of two the compiler stays under), which
             // keeps the indexing free of bounds checks.
             let m = N - 1;
-            let input = |s: usize| -> Option<f64> {
-                let cell = inputs.get(s)?;
-                if cell.tag == Cell::FLOAT {
-                    Some(cell.number)
-                } else {
-                    None
-                }
-            };
+            let input = |s: usize| cell(inputs, s);
             let konst = |i: u16| -> f64 { k.get(i as usize).copied().unwrap_or(f64::NAN) };
             for op in code {
                 match *op {
@@ -379,8 +372,8 @@ macro_rules! fast_ops {
 /// A float input, or `None` when the slot is missing, holds something else or is beyond the
 /// inputs.
 #[inline(always)]
-fn cell(inputs: &[Cell], s: u16) -> Option<f64> {
-    match inputs.get(s as usize) {
+fn cell(inputs: &[Cell], s: impl Into<usize>) -> Option<f64> {
+    match inputs.get(s.into()) {
         Some(&Cell {
             number,
             tag: Cell::FLOAT,
@@ -423,16 +416,16 @@ impl Step {
     };
 }
 
-/// Whether `a cmp b` holds, for the comparison numbered `C` (`< <= > >= == !=`), resolved
-/// when compiled.
+/// Whether `a cmp b` holds, for the comparison `C` (a [`Cmp`] as `u8`), resolved when
+/// compiled. The one definition of the comparisons, for both runners.
 #[inline(always)]
 fn holds<const C: u8>(a: f64, b: f64) -> bool {
     match C {
-        0 => a < b,
-        1 => a <= b,
-        2 => a > b,
-        3 => a >= b,
-        4 => a == b,
+        c if c == Cmp::Lt as u8 => a < b,
+        c if c == Cmp::Le as u8 => a <= b,
+        c if c == Cmp::Gt as u8 => a > b,
+        c if c == Cmp::Ge as u8 => a >= b,
+        c if c == Cmp::Eq as u8 => a == b,
         _ => a != b,
     }
 }
@@ -440,7 +433,7 @@ fn holds<const C: u8>(a: f64, b: f64) -> bool {
 /// `a cmp b` as `1.0`/`0.0`.
 #[inline(always)]
 fn compare<const C: u8>(a: f64, b: f64) -> f64 {
-    select(holds::<C>(a, b), 1.0, 0.0)
+    holds::<C>(a, b) as u8 as f64
 }
 
 /// Two guards: `input[s] A k && input[t] B k2`, after `acc` when `AND`.
@@ -460,35 +453,25 @@ fn select_if<const A: u8>(st: &Step, _: f64, i: &[Cell]) -> Option<f64> {
     Some(select(c, cell(i, st.t)?, st.k2))
 }
 
-/// Picks `$f::<N, ...>` for a runtime comparison `$c`.
+/// Evaluates `$body` with the const `$n` set to `$e as u8`, for the listed variants of the
+/// enum; `$other` for the rest. This is how a runtime operator picks the step function
+/// instantiated for it.
+macro_rules! by_variant {
+    ($e:expr, $enum:ident { $($v:ident)* }, |$n:ident| $body:expr $(, _ => $other:expr)?) => {
+        match $e {
+            $($enum::$v => {
+                const $n: u8 = $enum::$v as u8;
+                $body
+            })*
+            $(_ => $other,)?
+        }
+    };
+}
+
+/// [`by_variant`] over the comparisons.
 macro_rules! by_cmp {
     ($c:expr, |$n:ident| $body:expr) => {
-        match $c {
-            Cmp::Lt => {
-                const $n: u8 = 0;
-                $body
-            }
-            Cmp::Le => {
-                const $n: u8 = 1;
-                $body
-            }
-            Cmp::Gt => {
-                const $n: u8 = 2;
-                $body
-            }
-            Cmp::Ge => {
-                const $n: u8 = 3;
-                $body
-            }
-            Cmp::Eq => {
-                const $n: u8 = 4;
-                $body
-            }
-            Cmp::Ne => {
-                const $n: u8 = 5;
-                $body
-            }
-        }
+        by_variant!($c, Cmp { Lt Le Gt Ge Eq Ne }, |$n| $body)
     };
 }
 
@@ -515,13 +498,14 @@ enum WithConstant {
     Cmp(Cmp),
 }
 
-/// `a op b` for the arithmetic operator numbered `O` (`+ - * /`), resolved when compiled.
+/// `a op b` for the arithmetic operator `O` (an [`Arith`] among `+ - * /`, as `u8`), resolved
+/// when compiled.
 #[inline(always)]
 fn arith<const O: u8>(a: f64, b: f64) -> f64 {
     match O {
-        0 => add(a, b),
-        1 => sub(a, b),
-        2 => mul(a, b),
+        o if o == Arith::Add as u8 => add(a, b),
+        o if o == Arith::Sub as u8 => sub(a, b),
+        o if o == Arith::Mul as u8 => mul(a, b),
         _ => div(a, b),
     }
 }
@@ -548,28 +532,11 @@ fn pair_then_compare<const A: u8, const C: u8>(st: &Step, _: f64, i: &[Cell]) ->
     ))
 }
 
-/// Picks `$body` with `$n` the number of the arithmetic operator `$op` (`+ - * /` only).
+/// [`by_variant`] over the arithmetic operators that fused steps take (`+ - * /`): `Some` of
+/// `$body`, `None` for the others.
 macro_rules! by_arith {
     ($op:expr, |$n:ident| $body:expr) => {
-        match $op {
-            Arith::Add => {
-                const $n: u8 = 0;
-                Some($body)
-            }
-            Arith::Sub => {
-                const $n: u8 = 1;
-                Some($body)
-            }
-            Arith::Mul => {
-                const $n: u8 = 2;
-                Some($body)
-            }
-            Arith::Div => {
-                const $n: u8 = 3;
-                Some($body)
-            }
-            _ => None,
-        }
+        by_variant!($op, Arith { Add Sub Mul Div }, |$n| Some($body), _ => None)
     };
 }
 
@@ -774,27 +741,27 @@ fn or(a: f64, b: f64) -> f64 {
 }
 #[inline(always)]
 fn lt(a: f64, b: f64) -> f64 {
-    (a < b) as u8 as f64
+    compare::<{ Cmp::Lt as u8 }>(a, b)
 }
 #[inline(always)]
 fn le(a: f64, b: f64) -> f64 {
-    (a <= b) as u8 as f64
+    compare::<{ Cmp::Le as u8 }>(a, b)
 }
 #[inline(always)]
 fn gt(a: f64, b: f64) -> f64 {
-    (a > b) as u8 as f64
+    compare::<{ Cmp::Gt as u8 }>(a, b)
 }
 #[inline(always)]
 fn ge(a: f64, b: f64) -> f64 {
-    (a >= b) as u8 as f64
+    compare::<{ Cmp::Ge as u8 }>(a, b)
 }
 #[inline(always)]
 fn eq(a: f64, b: f64) -> f64 {
-    (a == b) as u8 as f64
+    compare::<{ Cmp::Eq as u8 }>(a, b)
 }
 #[inline(always)]
 fn ne(a: f64, b: f64) -> f64 {
-    (a != b) as u8 as f64
+    compare::<{ Cmp::Ne as u8 }>(a, b)
 }
 
 /// A compiled fast program: straight-line code; the result is in register `result`.
