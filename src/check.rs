@@ -6,7 +6,7 @@
 use crate::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
 use crate::builtin::{Builtin, Predicate};
 use crate::error::{Error, ErrorKind, Result};
-use crate::schema::{InputType, Schema, Slot};
+use crate::schema::{InputType, Schema};
 use crate::value::Value;
 use std::fmt;
 
@@ -296,7 +296,7 @@ impl<'s> Checker<'_, 's> {
                 node(NodeKind::Cond(Box::new(c), Box::new(a), Box::new(b)), ty)
             }
             ExprKind::Let(name, name_span, value, body) => {
-                let redeclared = if self.input_slot(name).is_some() {
+                let redeclared = if self.schema.slot(name).is_some() {
                     Some(format!("cannot redeclare {name}"))
                 } else if Builtin::is_name(name) {
                     Some(format!("cannot redeclare builtin {name}"))
@@ -369,7 +369,7 @@ impl<'s> Checker<'_, 's> {
         if let Some((_, local, ty)) = self.scope.iter().rev().find(|(n, _, _)| &**n == name) {
             return Ok(node(NodeKind::Local(*local), ty.clone()));
         }
-        if let Some(slot) = self.input_slot(name) {
+        if let Some(slot) = self.schema.slot(name) {
             let ty = match self.schema.input_type(slot) {
                 InputType::Int => Type::Int,
                 InputType::Float => Type::Float,
@@ -384,18 +384,6 @@ impl<'s> Checker<'_, 's> {
             return Ok(node(NodeKind::Const(Value::Nil), Type::Unknown));
         }
         Err(self.unknown_name(name, span))
-    }
-
-    /// The slot of the input called `name`. A small schema's names are scanned (comparing a
-    /// few lengths costs less than hashing the name); a large one's map is asked.
-    fn input_slot(&self, name: &str) -> Option<Slot> {
-        const SCAN: usize = 16;
-        if self.schema.len() > SCAN {
-            return self.schema.slot(name);
-        }
-        // Slots are numbered in declaration order, as `names` lists them.
-        let i = self.schema.names().position(|n| n == name)?;
-        Some(Slot(u32::try_from(i).ok()?))
     }
 
     fn unknown_name(&self, name: &str, span: Span) -> Error {

@@ -88,7 +88,15 @@ impl Schema {
 
     /// The slot of the input called `name`.
     pub fn slot(&self, name: &str) -> Option<Slot> {
-        self.slots.get(name).copied()
+        // A small schema's names are scanned (comparing a few lengths costs less than hashing
+        // the name); a large one's map is asked. Slots are numbered in declaration order, as
+        // `names` lists them.
+        const SCANNED: usize = 16;
+        if self.names.len() > SCANNED {
+            return self.slots.get(name).copied();
+        }
+        let i = self.names.iter().position(|n| **n == *name)?;
+        Some(Slot(u32::try_from(i).ok()?))
     }
 
     /// The declared type of the input in `slot`.
@@ -203,9 +211,7 @@ impl Inputs {
     /// ignored). Any `f64` is stored exactly as given, NaNs and infinities included.
     #[inline(always)]
     pub fn set_f64(&mut self, slot: Slot, value: f64) {
-        if let Some(cell) = self.cells.get_mut(slot.0 as usize) {
-            *cell = Cell::float(value);
-        }
+        self.set_f64s(&[slot], &[value]);
     }
 
     /// Sets several float inputs at once, `values[i]` into `slots[i]`: what a tick does with
