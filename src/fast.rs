@@ -643,11 +643,6 @@ impl Chain {
         })
     }
 
-    /// The steps.
-    pub(crate) fn steps(&self) -> &[Step] {
-        &self.steps
-    }
-
     /// The steps, shared.
     pub(crate) fn shared_steps(&self) -> std::sync::Arc<[Step]> {
         self.steps.clone()

@@ -186,16 +186,15 @@ impl Formula {
             .collect();
         inputs.sort_unstable();
         inputs.dedup();
-        let number_chain = match &fast {
-            Some(f) if f.kind == Some(fast::Kind::Number) => {
-                f.chain.as_ref().map(|c| c.shared_steps())
-            }
-            _ => None,
-        };
+        let number_chain: Arc<[fast::Step]> = fast
+            .as_deref()
+            .filter(|f| f.kind == Some(fast::Kind::Number))
+            .and_then(|f| f.chain.as_ref())
+            .map_or_else(|| Arc::from([]), |c| c.shared_steps());
         Ok(Formula {
             source: source.into(),
             program: Arc::new(program),
-            number_chain: number_chain.unwrap_or_else(|| Arc::new([]) as Arc<[fast::Step]>),
+            number_chain,
             fast,
             result_type,
             inputs,
@@ -309,6 +308,12 @@ impl Formula {
             + self.program.heap_size()
             + self.fast.as_ref().map_or(0, |f| f.heap_size())
             + self.inputs.len() * size_of::<Slot>()
+    }
+
+    /// The chain of steps `eval_f64` runs first (empty when the formula has none, or its
+    /// result is not a number).
+    pub(crate) fn number_chain(&self) -> &[fast::Step] {
+        &self.number_chain
     }
 
     /// The straight-line `f64` program, if the formula qualifies for the fast path.

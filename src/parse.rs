@@ -92,6 +92,12 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
     Span::new(s.start(), s.end())
 }
 
+/// The error for a parse tree the builder did not expect: the grammar guarantees the shape,
+/// so this only turns a grammar/builder mismatch into an error instead of a panic.
+fn malformed() -> Error {
+    Error::new(ErrorKind::Parse, Span::at(0), "malformed syntax tree")
+}
+
 fn node(kind: ExprKind<'_>, span: Span) -> Expr<'_> {
     Expr { kind, span }
 }
@@ -103,9 +109,7 @@ impl<'s> Builder<'s> {
 
     /// The expressions of a sequence: the only one, or a `Seq` (at the first one's start).
     fn items(&self, mut pairs: impl Iterator<Item = Pair<'s, Rule>>) -> Result<Expr<'s>> {
-        let first = pairs
-            .next()
-            .ok_or_else(|| Error::new(ErrorKind::Parse, Span::at(0), "malformed syntax tree"))?;
+        let first = pairs.next().ok_or_else(malformed)?;
         let start = first.as_span().start();
         let first = self.expr0(first)?;
         let Some(second) = pairs.next() else {
@@ -160,11 +164,7 @@ impl<'s> Builder<'s> {
     }
 
     fn next(&self, pairs: &mut Pairs<'s, Rule>) -> Result<Pair<'s, Rule>> {
-        // The grammar guarantees the shape; this only turns a grammar/builder mismatch into an
-        // error instead of a panic.
-        pairs
-            .next()
-            .ok_or_else(|| Error::new(ErrorKind::Parse, Span::at(0), "malformed syntax tree"))
+        pairs.next().ok_or_else(malformed)
     }
 
     /// A Pratt-folded `expr`.

@@ -92,26 +92,24 @@ impl FormulaSet {
             registers: 0,
             path: Path::General,
         };
-        match formula.fast_program() {
-            Some(program) if program.kind == Some(Kind::Number) => match &program.chain {
-                Some(chain) => {
-                    entry.start = self.steps.len() as u32;
-                    entry.len = chain.steps().len() as u32;
-                    entry.path = Path::Chain;
-                    self.steps.extend_from_slice(chain.steps());
-                }
-                _ => {
-                    entry.start = self.code.len() as u32;
-                    entry.len = program.code.len() as u32;
-                    entry.constants_start = self.constants.len() as u32;
-                    entry.result = program.result;
-                    entry.registers = program.registers;
-                    entry.path = Path::Registers;
-                    self.code.extend_from_slice(&program.code);
-                    self.constants.extend_from_slice(&program.constants);
-                }
-            },
-            _ => {}
+        let chain = formula.number_chain();
+        let registers = formula
+            .fast_program()
+            .filter(|program| program.kind == Some(Kind::Number));
+        if !chain.is_empty() {
+            entry.start = self.steps.len() as u32;
+            entry.len = chain.len() as u32;
+            entry.path = Path::Chain;
+            self.steps.extend_from_slice(chain);
+        } else if let Some(program) = registers {
+            entry.start = self.code.len() as u32;
+            entry.len = program.code.len() as u32;
+            entry.constants_start = self.constants.len() as u32;
+            entry.result = program.result;
+            entry.registers = program.registers;
+            entry.path = Path::Registers;
+            self.code.extend_from_slice(&program.code);
+            self.constants.extend_from_slice(&program.constants);
         }
         self.entries.push(entry);
         self.formulas.push(formula);
