@@ -374,10 +374,7 @@ macro_rules! fast_ops {
 #[inline(always)]
 fn cell(inputs: &[Cell], s: impl Into<usize>) -> Option<f64> {
     match inputs.get(s.into()) {
-        Some(&Cell {
-            number,
-            tag: Cell::FLOAT,
-        }) => Some(number),
+        Some(&cell) if cell.tag() == Cell::FLOAT => Some(cell.number),
         _ => None,
     }
 }
