@@ -2,6 +2,7 @@
 
 use crate::value::Value;
 use std::collections::HashMap;
+use std::fmt;
 
 /// The declared type of an input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -160,8 +161,10 @@ pub struct Inputs {
 /// NaNs with any payload included, is stored exactly as given, with nothing to check.
 /// The tag is kept in the bits of an `f64` (read it with [`Cell::tag`]): with two `f64`
 /// fields, writing a float and its tag compiles to one 16-byte store, where an `f64` beside
-/// a `u64` takes two (a sixth of the instructions of setting a seed formula's inputs).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// a `u64` takes two (a sixth of the instructions of setting a seed formula's inputs). The
+/// tag is only ever compared as bits (tags 1 and 2 are subnormals, which a float comparison
+/// under a denormals-are-zero mode would take for `0.0`).
+#[derive(Clone, Copy)]
 #[repr(C)]
 pub(crate) struct Cell {
     /// The float, when the tag is [`Cell::FLOAT`].
@@ -193,6 +196,22 @@ impl Cell {
     #[inline(always)]
     pub(crate) const fn tag(self) -> u64 {
         self.tag_bits.to_bits()
+    }
+}
+
+impl PartialEq for Cell {
+    fn eq(&self, other: &Cell) -> bool {
+        self.tag() == other.tag() && self.number == other.number
+    }
+}
+
+impl fmt::Debug for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.tag() {
+            Cell::FLOAT => write!(f, "{:?}", self.number),
+            Cell::MISSING => f.write_str("missing"),
+            _ => f.write_str("other"),
+        }
     }
 }
 

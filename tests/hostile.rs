@@ -197,6 +197,38 @@ fn every_nan_bit_pattern_is_a_float_not_a_missing_value() {
 }
 
 #[test]
+fn floats_with_the_tags_bit_patterns_are_floats_and_inputs_compare_by_tag() {
+    // The tags are kept in the bits of an f64 beside the number (1 and 2 are the two
+    // smallest subnormals); a float with those bits, or 0.0, is still a float.
+    let schema = Schema::floats(["x"]);
+    let x = schema.slot("x").unwrap();
+    let default = Formula::compile("x ?? 7", &schema).unwrap();
+    let missing = Inputs::new(&schema);
+    for bits in [0u64, 1, 2, 3] {
+        let mut inputs = Inputs::new(&schema);
+        inputs.set_f64(x, f64::from_bits(bits));
+        assert_eq!(default.eval_f64(&inputs).map(f64::to_bits), Ok(bits));
+        assert_eq!(
+            default.eval(&inputs),
+            Ok(Value::Float(f64::from_bits(bits)))
+        );
+        assert_ne!(inputs, missing, "{bits}");
+        let mut same = Inputs::new(&schema);
+        same.set(x, f64::from_bits(bits));
+        assert_eq!(inputs, same, "{bits}");
+    }
+    let mut int = Inputs::new(&schema);
+    int.set(x, Value::Int(0));
+    let mut zero = Inputs::new(&schema);
+    zero.set_f64(x, 0.0);
+    assert_eq!(
+        int, zero,
+        "an int given to a float input is stored as a float"
+    );
+    assert_eq!(format!("{missing:?}").matches("missing").count(), 1);
+}
+
+#[test]
 fn inputs_of_another_schema_do_not_panic() {
     let big = Schema::floats(["a", "b", "c", "d"]);
     let small = Schema::floats(["a"]);
