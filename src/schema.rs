@@ -182,12 +182,15 @@ impl Cell {
     pub(crate) const OTHER: u64 = 2;
 
     const fn float(number: f64) -> Cell {
-        Cell::tagged(Cell::FLOAT, number)
-    }
-
-    const fn tagged(tag: u64, number: f64) -> Cell {
         Cell {
             number,
+            tag_bits: f64::from_bits(Cell::FLOAT),
+        }
+    }
+
+    const fn tagged(tag: u64) -> Cell {
+        Cell {
+            number: 0.0,
             tag_bits: f64::from_bits(tag),
         }
     }
@@ -217,7 +220,7 @@ impl fmt::Debug for Cell {
 
 impl Default for Cell {
     fn default() -> Cell {
-        Cell::tagged(Cell::MISSING, 0.0)
+        Cell::tagged(Cell::MISSING)
     }
 }
 
@@ -225,7 +228,7 @@ impl Inputs {
     /// Inputs for `schema`, all missing.
     pub fn new(schema: &Schema) -> Inputs {
         Inputs {
-            cells: vec![Cell::tagged(Cell::MISSING, 0.0); schema.len()],
+            cells: vec![Cell::tagged(Cell::MISSING); schema.len()],
             values: vec![Value::Nil; schema.len()],
             float_slots: schema
                 .types
@@ -274,7 +277,7 @@ impl Inputs {
         let cell = match value {
             Value::Float(f) => Some(Cell::float(f)),
             Value::Int(n) if declared_float => Some(Cell::float(n as f64)),
-            Value::Nil => Some(Cell::tagged(Cell::MISSING, 0.0)),
+            Value::Nil => Some(Cell::tagged(Cell::MISSING)),
             _ => None,
         };
         if let (Some(c), Some(v)) = (self.cells.get_mut(i), self.values.get_mut(i)) {
@@ -284,7 +287,7 @@ impl Inputs {
                     *v = Value::Nil;
                 }
                 None => {
-                    *c = Cell::tagged(Cell::OTHER, 0.0);
+                    *c = Cell::tagged(Cell::OTHER);
                     *v = value;
                 }
             }
