@@ -160,21 +160,8 @@ fn run(source: &str, fold: bool, fast_path: bool, inputs: &Inputs) -> Result<Val
     compile(source, fold, fast_path)?.eval(inputs)
 }
 
-/// 3,000 cases per property, or `PROPTEST_CASES` when set (a literal `cases` here would
-/// override the variable, which `ProptestConfig::default()` reads).
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(3000);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
     fn vm_folded_vm_and_interpreter_agree(
