@@ -1,12 +1,15 @@
-//! Evaluation and compilation speed, each figure beside a hand-written Rust baseline run in
-//! the same process (the ratio is what to quote).
+//! Evaluation and compilation speed, each figure beside a baseline run in the same process
+//! (the ratio is what to quote): a hand-written Rust function for evaluation, a minimal pest
+//! parser for compilation.
 //!
 //! - `seed`: the three seed formulas of SPEC over a table of 1,024 input sets; every
 //!   evaluation sets the six inputs by slot (`Inputs::set_f64s`) and writes its result to an
 //!   output buffer (throughput, as in a tick). The check before timing sets them one by one
 //!   with `Inputs::set_f64`.
 //! - `tick`: one `Inputs` of 1,000 metrics shared by 1,000,000 seed-shaped formulas.
-//! - `compile`: parse + check + fold + codegen of each seed formula.
+//! - `compile`: parse + check + fold + codegen of each seed formula, beside `pest_floor`
+//!   (parse + Pratt + tree of a minimal pest grammar for just these formulas: what any
+//!   pest-based compiler of them pays at least in this build; see [`pest_floor`]).
 //!
 //! `seed` and `compile` also time peer engines (dev-dependencies only), each with the seed
 //! formulas written in its own language, compiled once, and driven through its ordinary
@@ -344,6 +347,123 @@ mod expr_lang_peer {
     }
 }
 
+/// `compile`'s baseline: the least a pest-based compiler of the seed formulas pays in this
+/// build. A minimal pest grammar for just their shapes (ASCII names, `' '` as the only white
+/// space, no comments, no keywords, no error positions to keep, every trick of
+/// `grammar/formula.pest` for speed), folded by a Pratt parser into a tree whose names are
+/// resolved to metric indices: what scalemod's parse phase does, without the language around
+/// it. Checked, like the peers, by evaluating its tree on every row against the Rust fn.
+mod pest_floor {
+    use super::METRICS;
+    use pest::iterators::Pairs;
+    use pest::pratt_parser::{Assoc, Op, PrattParser};
+    use pest::Parser as _;
+
+    #[derive(pest_derive::Parser)]
+    #[grammar_inline = r#"
+formula = ${ SOI ~ " "* ~ expr ~ EOI }
+expr    = ${ operand ~ (!(")" | ":" | EOI) ~ (cmp | and | add | mul | ternary | or) ~ " "* ~ operand)* }
+operand = _{ (number | ident | "(" ~ " "* ~ expr ~ ")" | neg ~ operand) ~ " "* }
+ternary = ${ "?" ~ " "* ~ expr ~ ":" }
+cmp     = { ">=" | ">" | "<=" | "<" | "==" | "!=" }
+and     = { "&&" }
+or      = { "||" }
+add     = { "+" | "-" }
+mul     = { "*" | "/" }
+neg     = { "-" }
+number  = @{ ASCII_DIGIT+ ~ ("." ~ ASCII_DIGIT*)? }
+ident   = @{ (ASCII_ALPHA | "_") ~ (ASCII_ALPHANUMERIC | "_")* }
+"#]
+    struct Grammar;
+
+    /// The parsed formula.
+    pub enum Tree {
+        Number(f64),
+        Metric(usize),
+        Neg(Box<Tree>),
+        Binary(&'static str, Box<Tree>, Box<Tree>),
+        Cond(Box<Tree>, Box<Tree>, Box<Tree>),
+    }
+
+    pub fn pratt() -> PrattParser<Rule> {
+        PrattParser::new()
+            .op(Op::infix(Rule::ternary, Assoc::Right))
+            .op(Op::infix(Rule::or, Assoc::Left))
+            .op(Op::infix(Rule::and, Assoc::Left))
+            .op(Op::infix(Rule::cmp, Assoc::Left))
+            .op(Op::infix(Rule::add, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left))
+            .op(Op::prefix(Rule::neg))
+    }
+
+    /// Parse + Pratt + tree; `None` for anything outside the seed formulas' shapes.
+    pub fn compile(source: &str, pratt: &PrattParser<Rule>) -> Option<Tree> {
+        let formula = Grammar::parse(Rule::formula, source).ok()?.next()?;
+        // `formula` holds the `expr`, then `EOI`.
+        let expr = formula.into_inner().next()?;
+        tree(expr.into_inner(), pratt)
+    }
+
+    fn tree(pairs: Pairs<'_, Rule>, pratt: &PrattParser<Rule>) -> Option<Tree> {
+        pratt
+            .map_primary(|p| match p.as_rule() {
+                Rule::number => p.as_str().parse().ok().map(Tree::Number),
+                Rule::ident => METRICS
+                    .iter()
+                    .position(|m| *m == p.as_str())
+                    .map(Tree::Metric),
+                _ => tree(p.into_inner(), pratt),
+            })
+            .map_prefix(|_, operand| Some(Tree::Neg(Box::new(operand?))))
+            .map_infix(|l, op, r| {
+                let (l, r) = (Box::new(l?), Box::new(r?));
+                Some(match op.as_rule() {
+                    Rule::ternary => {
+                        let then = tree(op.into_inner().next()?.into_inner(), pratt)?;
+                        Tree::Cond(l, Box::new(then), r)
+                    }
+                    _ => {
+                        let symbol = [
+                            "&&", "||", ">=", ">", "<=", "<", "==", "!=", "+", "-", "*", "/",
+                        ]
+                        .into_iter()
+                        .find(|s| *s == op.as_str())?;
+                        Tree::Binary(symbol, l, r)
+                    }
+                })
+            })
+            .parse(pairs)
+    }
+
+    /// The tree's value on one row (bools as 1.0 / 0.0), to check it before timing.
+    pub fn eval(tree: &Tree, row: &[f64; 6]) -> f64 {
+        let bool = |b: bool| if b { 1.0 } else { 0.0 };
+        match tree {
+            Tree::Number(x) => *x,
+            Tree::Metric(i) => row[*i],
+            Tree::Neg(a) => -eval(a, row),
+            Tree::Cond(c, a, b) => eval(if eval(c, row) != 0.0 { a } else { b }, row),
+            Tree::Binary(op, a, b) => {
+                let (a, b) = (eval(a, row), eval(b, row));
+                match *op {
+                    "&&" => bool(a != 0.0 && b != 0.0),
+                    "||" => bool(a != 0.0 || b != 0.0),
+                    ">=" => bool(a >= b),
+                    ">" => bool(a > b),
+                    "<=" => bool(a <= b),
+                    "<" => bool(a < b),
+                    "==" => bool(a == b),
+                    "!=" => bool(a != b),
+                    "+" => a + b,
+                    "-" => a - b,
+                    "*" => a * b,
+                    _ => a / b,
+                }
+            }
+        }
+    }
+}
+
 /// Checks `peer` against the baseline on every row (to within `ulps`; 0 = bit for bit),
 /// then times it as `seed` times `rust_fn` and `scalemod`.
 fn bench_peer(
@@ -602,8 +722,24 @@ fn compile(c: &mut Criterion) {
     let fasteval_cells = fasteval_peer::cells();
     let mut fasteval_slab = fasteval_peer::slab(&fasteval_cells);
     let rhai_engine = rhai_peer::engine();
+    let floor_pratt = pest_floor::pratt();
+    let rows = table();
     let mut group = c.benchmark_group("compile");
-    for (i, (name, source)) in [("F1", F1), ("F2", F2), ("F3", F3)].into_iter().enumerate() {
+    let seeds: [(&str, &str, Native); 3] = [("F1", F1, f1), ("F2", F2, f2), ("F3", F3, f3)];
+    for (i, (name, source, native)) in seeds.into_iter().enumerate() {
+        // Check before timing: the floor's tree computes the Rust fn on every row.
+        let floor = pest_floor::compile(source, &floor_pratt).unwrap();
+        for row in &rows {
+            let (got, want) = (pest_floor::eval(&floor, row), native(row));
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "pest_floor {name} on {row:?}"
+            );
+        }
+        group.bench_function(BenchmarkId::new("pest_floor", name), |b| {
+            b.iter(|| pest_floor::compile(black_box(source), &floor_pratt).unwrap())
+        });
         group.bench_function(BenchmarkId::new("scalemod", name), |b| {
             b.iter(|| Formula::compile(black_box(source), &schema).unwrap())
         });

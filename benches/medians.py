@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs a criterion group of `benches/eval.rs` several times and prints the median of each
-benchmark's estimate, with its ratio to the hand-written Rust baseline of the same run.
+benchmark's estimate, with its ratio to the baseline of the same run: the hand-written Rust
+fn in `seed` and `tick`, the minimal pest parser `pest_floor` in `compile`.
 
     python3 benches/medians.py [RUNS] [FILTER]     (defaults: 7 'seed/(rust_fn|scalemod|fasteval)/')
 
@@ -18,6 +19,7 @@ runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 pattern = sys.argv[2] if len(sys.argv) > 2 else "seed/(rust_fn|scalemod|fasteval)/"
 units = {"ps": 1e-3, "ns": 1.0, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
 per_iteration = {"seed": 1024, "tick": 1_000_000, "compile": 1}
+baseline = {"seed": "rust_fn", "tick": "rust_fn", "compile": "pest_floor"}
 line = re.compile(r"^(\S+)\s+time:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]")
 
 samples = {}
@@ -37,12 +39,12 @@ for run in range(runs):
     for name, t in times.items():
         samples.setdefault(name, []).append(t)
         parts = name.split("/")
-        base = "/".join([parts[0], "rust_fn"] + parts[2:])
+        base = "/".join([parts[0], baseline.get(parts[0], "rust_fn")] + parts[2:])
         if base in times:
             ratios.setdefault(name, []).append(t / times[base])
     print(f"run {run + 1}/{runs}: {len(times)} benchmarks", file=sys.stderr)
 
-print(f"| benchmark | median ns | × Rust (median of per-run ratios) | runs |")
+print(f"| benchmark | median ns | × baseline (median of per-run ratios) | runs |")
 print("|---|---|---|---|")
 for name in samples:
     r = ratios.get(name)
