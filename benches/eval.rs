@@ -8,8 +8,8 @@
 //!   with `Inputs::set_f64`.
 //! - `tick`: one `Inputs` of 1,000 metrics shared by 1,000,000 seed-shaped formulas.
 //! - `compile`: parse + check + fold + codegen of each seed formula, beside `pest_floor`
-//!   (parse + Pratt + tree of a minimal pest grammar for just these formulas: what any
-//!   pest-based compiler of them pays at least in this build; see [`pest_floor`]).
+//!   (parse + Pratt + tree of a minimal pest grammar for just these formulas, a floor for
+//!   any pest-based compiler of them in this build; see [`pest_floor`]).
 //!
 //! `seed` and `compile` also time peer engines (dev-dependencies only), each with the seed
 //! formulas written in its own language, compiled once, and driven through its ordinary
@@ -347,7 +347,7 @@ mod expr_lang_peer {
     }
 }
 
-/// `compile`'s baseline: the least a pest-based compiler of the seed formulas pays in this
+/// `compile`'s baseline: a floor for any pest-based compiler of the seed formulas in this
 /// build. A minimal pest grammar for just their shapes (ASCII names, `' '` as the only white
 /// space, no comments, no keywords, no error positions to keep, every trick of
 /// `grammar/formula.pest` for speed), folded by a Pratt parser into a tree whose names are
