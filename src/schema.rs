@@ -238,7 +238,7 @@ impl Inputs {
         }
     }
 
-    /// Sets a float input: the fast way, two stores (a slot beyond this schema's inputs is
+    /// Sets a float input: the fast way, one 16-byte store (a slot beyond this schema's inputs is
     /// ignored). Any `f64` is stored exactly as given, NaNs and infinities included.
     #[inline(always)]
     pub fn set_f64(&mut self, slot: Slot, value: f64) {
