@@ -4,12 +4,12 @@
 //! (which the compiler does not produce) gives an error, not a panic. Its stacks live in a
 //! per-thread scratch space that is reused, so evaluation allocates only for arrays it builds.
 
-use crate::builtin::{self, run_predicate, PredicateError};
-use crate::bytecode::{Op, Program};
-use crate::error::{Error, ErrorKind, Result};
-use crate::interp::apply_cast;
-use crate::schema::Inputs;
-use crate::value::{self, Value};
+use crate::lang::builtin::{self, run_predicate, PredicateError};
+use crate::lang::bytecode::{Op, Program};
+use crate::lang::error::{Error, ErrorKind, Result};
+use crate::lang::schema::Inputs;
+use crate::lang::value::apply_cast;
+use crate::lang::value::{self, Value};
 use std::cell::RefCell;
 
 #[derive(Default)]

@@ -1,6 +1,6 @@
 //! Schemas and inputs: the declared metrics, each bound to a numeric slot at compile time.
 
-use crate::value::Value;
+use crate::lang::value::Value;
 use std::collections::HashMap;
 use std::fmt;
 

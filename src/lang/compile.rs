@@ -1,11 +1,12 @@
 //! Code generation: checked (and usually folded) tree → [`Program`].
 
-use crate::ast::{BinaryOp, Pointer, Span, UnaryOp};
-use crate::bytecode::{Op, PredicateInfo, Program};
-use crate::check::{Checked, Node, NodeKind};
-use crate::error::{Error, ErrorKind, Result};
-use crate::limits::Limits;
-use crate::value::Value;
+use crate::lang::ast::{BinaryOp, Pointer, Span, UnaryOp};
+use crate::lang::bytecode::{Op, PredicateInfo, Program};
+use crate::lang::check::{Checked, Node, NodeKind};
+use crate::lang::error::{Error, ErrorKind, Result};
+use crate::lang::limits::Limits;
+use crate::lang::schema::Inputs;
+use crate::lang::value::Value;
 use ordered_float::OrderedFloat;
 use std::collections::HashMap;
 
@@ -36,6 +37,47 @@ pub(crate) fn compile(checked: &Checked, limits: &Limits) -> Result<Program> {
     };
     c.node(&checked.root)?;
     Ok(c.program)
+}
+
+/// Evaluates a closed node — one that reads no input and no `let` local — at compile time, on
+/// the VM; `None` if it fails (the failure is then left for run time). The folder uses it for
+/// predicates over constant arrays.
+pub(crate) fn eval_closed(node: &Node, max_array_len: usize) -> Option<Value> {
+    let closed = Checked {
+        root: node.clone(),
+        locals: 0,
+        levels: predicate_levels(node),
+    };
+    let program = compile(&closed, &Limits::default()).ok()?;
+    crate::lang::vm::run(&program, &Inputs::default(), max_array_len).ok()
+}
+
+/// How many predicate levels `node` uses: one more than the deepest `#` level in it.
+fn predicate_levels(node: &Node) -> u32 {
+    let deepest = |nodes: &mut dyn Iterator<Item = &Node>| nodes.map(predicate_levels).max();
+    let inner = match &node.kind {
+        NodeKind::Const(_) | NodeKind::Input(_) | NodeKind::Local(_) => None,
+        NodeKind::Pointer(_, level) => Some(level + 1),
+        NodeKind::Array(items) | NodeKind::Seq(items) | NodeKind::Call(_, items) => {
+            deepest(&mut items.iter())
+        }
+        NodeKind::Unary(_, x) | NodeKind::Cast(_, x) => Some(predicate_levels(x)),
+        NodeKind::Binary(_, a, b) | NodeKind::Let(_, a, b) | NodeKind::Index(a, b) => {
+            deepest(&mut [a, b].into_iter().map(|n| &**n))
+        }
+        NodeKind::Cond(a, b, c) => deepest(&mut [a, b, c].into_iter().map(|n| &**n)),
+        NodeKind::Predicate {
+            array,
+            body,
+            init,
+            level,
+            ..
+        } => {
+            let parts = [Some(array), body.as_ref(), init.as_ref()];
+            deepest(&mut parts.into_iter().flatten().map(|n| &**n)).map(|d| d.max(level + 1))
+        }
+    };
+    inner.unwrap_or(0)
 }
 
 struct Compiler<'a> {

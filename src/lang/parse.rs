@@ -5,9 +5,9 @@
 //! literals with Go's conversion rules) and maps pest's failures onto expr's
 //! `unexpected token …` messages. Nothing of pest leaks out of this module.
 
-use crate::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
-use crate::error::{Error, ErrorKind, Result};
-use crate::limits::Limits;
+use crate::lang::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
+use crate::lang::error::{Error, ErrorKind, Result};
+use crate::lang::limits::Limits;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{pratt_precedence, Assoc, ConstPrattParser, Op};
 use pest::Parser as _;
@@ -369,7 +369,7 @@ impl<'s> Builder<'s> {
             };
             list.push(expr);
         }
-        if crate::builtin::Predicate::from_name(text).is_some() {
+        if crate::lang::builtin::Predicate::from_name(text).is_some() {
             // A predicate may be written without braces: `count(xs, # > 1)`.
             if let Some(arg) = list.get_mut(1) {
                 if !matches!(arg.kind, ExprKind::Closure(_)) {

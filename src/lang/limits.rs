@@ -1,7 +1,7 @@
 //! Resource limits: what a formula may cost to compile, checked before anything recurses.
 
-use crate::ast::Span;
-use crate::error::{Error, ErrorKind, Result};
+use crate::lang::ast::Span;
+use crate::lang::error::{Error, ErrorKind, Result};
 
 /// Limits on the formulas [`Formula::compile_with`](crate::Formula::compile_with) accepts.
 ///

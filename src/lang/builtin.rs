@@ -1,8 +1,8 @@
 //! The builtin functions: their names and their runtime behaviour (predicates excepted, which
 //! are control flow and live in the VM and the interpreter).
 
-use crate::ast::BinaryOp;
-use crate::value::{compare, to_float, to_int, OpResult, Value};
+use crate::lang::ast::BinaryOp;
+use crate::lang::value::{compare, to_float, to_int, OpResult, Value};
 
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)* }) => {
@@ -353,7 +353,7 @@ pub(crate) fn run_predicate<E>(
             None => Ok(item.clone()),
         }
     };
-    let truth = |v: &Value| crate::value::truth(v).map_err(PredicateError::Op);
+    let truth = |v: &Value| crate::lang::value::truth(v).map_err(PredicateError::Op);
     let (len, backwards) = (items.len(), kind.backwards());
     let order = (0..len).map(|k| if backwards { len - 1 - k } else { k });
     let nil = Value::Nil;
@@ -397,7 +397,7 @@ pub(crate) fn run_predicate<E>(
             let mut acc = Value::Int(0);
             for i in order {
                 let v = eval(&items[i], i, &nil)?;
-                acc = crate::value::binary(BinaryOp::Add, &v, &acc, usize::MAX)?;
+                acc = crate::lang::value::binary(BinaryOp::Add, &v, &acc, usize::MAX)?;
             }
             acc
         }

@@ -4,12 +4,12 @@
 //! from every evaluation to compilation. An operation that would fail is left for run time,
 //! except `%` by a literal zero, which expr reports at compile time (`integer divide by zero`).
 
-use crate::ast::{BinaryOp, UnaryOp};
-use crate::builtin;
-use crate::check::{Node, NodeKind, Type};
-use crate::error::{Error, ErrorKind, Result};
-use crate::interp::apply_cast;
-use crate::value::{self, Value};
+use crate::lang::ast::{BinaryOp, UnaryOp};
+use crate::lang::builtin;
+use crate::lang::check::{Node, NodeKind, Type};
+use crate::lang::error::{Error, ErrorKind, Result};
+use crate::lang::value::apply_cast;
+use crate::lang::value::{self, Value};
 
 /// Ranges up to this many elements are folded into constant arrays.
 const MAX_FOLDED_RANGE: usize = 1024;
@@ -115,7 +115,7 @@ pub(crate) fn fold(node: &mut Node) -> Result<()> {
                 && init.as_deref().is_none_or(is_const)
                 && body.as_deref().is_none_or(reads_no_input);
             if closed {
-                if let Some(v) = crate::interp::eval_closed(node, MAX_FOLDED_RANGE + 1) {
+                if let Some(v) = crate::lang::compile::eval_closed(node, MAX_FOLDED_RANGE + 1) {
                     node.kind = NodeKind::Const(v);
                 }
             }
@@ -151,7 +151,7 @@ fn fold_binary(
     op: BinaryOp,
     l: &mut Node,
     r: &mut Node,
-    span: crate::ast::Span,
+    span: crate::lang::ast::Span,
 ) -> Result<Option<Folded>> {
     match op {
         BinaryOp::And | BinaryOp::Or => {

@@ -1,6 +1,6 @@
 //! Errors: data with a byte span, rendered as expr renders them.
 
-use crate::ast::Span;
+use crate::lang::ast::Span;
 use std::fmt;
 
 /// What went wrong, broadly. The message says exactly what.

@@ -3,11 +3,11 @@
 //! Names are resolved here (inputs to slots, `let` variables to locals, calls to builtins), so
 //! nothing after this phase looks a name up.
 
-use crate::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
-use crate::builtin::{Builtin, Predicate};
-use crate::error::{Error, ErrorKind, Result};
-use crate::schema::{InputType, Schema};
-use crate::value::Value;
+use crate::lang::ast::{BinaryOp, Expr, ExprKind, Pointer, Span, UnaryOp};
+use crate::lang::builtin::{Builtin, Predicate};
+use crate::lang::error::{Error, ErrorKind, Result};
+use crate::lang::schema::{InputType, Schema};
+use crate::lang::value::Value;
 use std::fmt;
 
 /// A static type, as expr's checker sees it.
@@ -125,18 +125,7 @@ pub enum NodeKind {
     Cast(Cast, Box<Node>),
 }
 
-/// The result casts of expr's options `AsInt`, `AsInt64`, `AsFloat64`, `AsBool`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Cast {
-    /// `AsInt`
-    Int,
-    /// `AsInt64`
-    Int64,
-    /// `AsFloat64`
-    Float64,
-    /// `AsBool`
-    Bool,
-}
+pub use crate::lang::value::Cast;
 
 /// What the checker needs besides the schema.
 #[derive(Clone, Copy, Debug, Default)]
@@ -395,7 +384,7 @@ impl<'s> Checker<'_, 's> {
             .chain(Builtin::NAMES.iter().copied())
             .chain(Predicate::NAMES.iter().copied());
         let error = Error::new(ErrorKind::Name, span, format!("unknown name {name}"));
-        match crate::suggest::closest(name, candidates) {
+        match crate::lang::suggest::closest(name, candidates) {
             Some(best) => error.with_help(format!("did you mean `{best}`?")),
             None => error,
         }

@@ -1,12 +1,12 @@
 //! The reference interpreter: evaluates the checked tree directly. It is the oracle the VM is
 //! tested against, so it is written for obviousness, not speed.
 
-use crate::ast::{BinaryOp, Pointer, UnaryOp};
-use crate::builtin::{self, run_predicate, PredicateError};
-use crate::check::{Cast, Checked, Node, NodeKind};
-use crate::error::{Error, ErrorKind, Result};
-use crate::schema::Inputs;
-use crate::value::{self, Value};
+use crate::lang::ast::{BinaryOp, Pointer, UnaryOp};
+use crate::lang::builtin::{self, run_predicate, PredicateError};
+use crate::lang::check::{Checked, Node, NodeKind};
+use crate::lang::error::{Error, ErrorKind, Result};
+use crate::lang::schema::Inputs;
+use crate::lang::value::{self, apply_cast, Value};
 
 /// Evaluates a checked formula over `inputs` (values by slot).
 pub fn interpret(checked: &Checked, inputs: &Inputs, max_array_len: usize) -> Result<Value> {
@@ -17,19 +17,6 @@ pub fn interpret(checked: &Checked, inputs: &Inputs, max_array_len: usize) -> Re
         max_array_len,
     };
     interp.eval(&checked.root)
-}
-
-/// Evaluates a closed node — one that reads no input and no `let` local — at compile time;
-/// `None` if it fails (the failure is then left for run time).
-pub(crate) fn eval_closed(node: &Node, max_array_len: usize) -> Option<Value> {
-    let inputs = Inputs::default();
-    let mut interp = Interp {
-        inputs: &inputs,
-        locals: Vec::new(),
-        scopes: Vec::new(),
-        max_array_len,
-    };
-    interp.eval(node).ok()
 }
 
 struct Scope {
@@ -183,20 +170,4 @@ impl Interp<'_> {
             }
         })
     }
-}
-
-/// The runtime conversion of a result cast option.
-pub(crate) fn apply_cast(cast: Cast, v: &Value) -> value::OpResult {
-    Ok(match cast {
-        Cast::Int => Value::Int(value::to_int(v)?),
-        Cast::Int64 => Value::Int(
-            value::to_int(v).map_err(|_| format!("invalid operation: int64({})", v.go_type()))?,
-        ),
-        Cast::Float64 => Value::Float(value::to_float(v, "float")?),
-        Cast::Bool => match v {
-            Value::Nil => Value::Bool(false),
-            Value::Bool(b) => Value::Bool(*b),
-            other => return Err(format!("invalid operation: bool({})", other.go_type())),
-        },
-    })
 }

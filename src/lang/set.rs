@@ -4,7 +4,7 @@
 //! vectors, a small entry per formula), so a tick is one sequential pass over memory instead of
 //! a pointer chase per formula.
 
-use crate::fast::{self, FastOp, Kind, Step};
+use crate::lang::fast::{self, FastOp, Kind, Step};
 use crate::{Error, Formula, Inputs, Result, Schema, Value};
 
 /// Several formulas over one schema, evaluated together each tick, allocation-free.

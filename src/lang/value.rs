@@ -1,7 +1,7 @@
 //! Values and the runtime semantics of every operator, shared by the VM, the constant folder
 //! and the reference interpreter, so that the three can only differ in control flow.
 
-use crate::ast::BinaryOp;
+use crate::lang::ast::BinaryOp;
 use std::fmt;
 use std::sync::Arc;
 
@@ -378,4 +378,33 @@ pub(crate) fn index(a: &Value, i: &Value) -> OpResult {
             a.go_type()
         )),
     }
+}
+
+/// The result casts of expr's options `AsInt`, `AsInt64`, `AsFloat64`, `AsBool`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cast {
+    /// `AsInt`
+    Int,
+    /// `AsInt64`
+    Int64,
+    /// `AsFloat64`
+    Float64,
+    /// `AsBool`
+    Bool,
+}
+
+/// The runtime conversion of a result cast option.
+pub(crate) fn apply_cast(cast: Cast, v: &Value) -> OpResult {
+    Ok(match cast {
+        Cast::Int => Value::Int(to_int(v)?),
+        Cast::Int64 => {
+            Value::Int(to_int(v).map_err(|_| format!("invalid operation: int64({})", v.go_type()))?)
+        }
+        Cast::Float64 => Value::Float(to_float(v, "float")?),
+        Cast::Bool => match v {
+            Value::Nil => Value::Bool(false),
+            Value::Bool(b) => Value::Bool(*b),
+            other => return Err(format!("invalid operation: bool({})", other.go_type())),
+        },
+    })
 }

@@ -1,10 +1,10 @@
 //! The bytecode: a compact instruction type, a constant pool, spans in a side table, and the
 //! disassembler.
 
-use crate::ast::{BinaryOp, Span};
-use crate::builtin::{Builtin, Predicate};
-use crate::check::Cast;
-use crate::value::Value;
+use crate::lang::ast::{BinaryOp, Span};
+use crate::lang::builtin::{Builtin, Predicate};
+use crate::lang::check::Cast;
+use crate::lang::value::Value;
 use std::fmt::Write as _;
 
 /// One instruction of the stack machine. `Copy`, 8 bytes (pinned by a test); operands are
