@@ -39,6 +39,9 @@ extern crate alloc;
 
 mod lang;
 
+#[cfg(feature = "keda")]
+pub mod keda;
+
 pub use lang::builtin::{Builtin, Predicate};
 pub use lang::error::{Error, ErrorKind, Result};
 #[cfg(feature = "cli")]

@@ -9,6 +9,8 @@ const USAGE: &str = "\
 usage:
   scalemod eval 'FORMULA' [NAME=VALUE]...   evaluate once; VALUE is JSON (1.5, 3, true, null, [1,2])
   scalemod eval --jsonl                     evaluate JSON lines from stdin, one result line each
+  scalemod keda --jsonl                     KEDA cases (formula, triggers, target, fallback, vars,
+                                            hpa) from stdin: admission, composite metric, replicas
   scalemod check 'FORMULA' [--vars a,b,c] [--disasm]
                                             check against float inputs; print inputs used and type
   scalemod --help";
@@ -17,7 +19,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["eval", "--jsonl"] => eval_jsonl(),
+        ["eval", "--jsonl"] => jsonl_loop(jsonl::eval_line),
+        ["keda", "--jsonl"] => jsonl_loop(scalemod::keda::jsonl::eval_line),
         ["eval", formula, assignments @ ..] if !formula.starts_with("--") => {
             eval_once(formula, assignments)
         }
@@ -69,7 +72,8 @@ fn eval_once(formula: &str, assignments: &[&str]) -> ExitCode {
     }
 }
 
-fn eval_jsonl() -> ExitCode {
+/// Answers JSON lines from stdin with `answer`, one output line each, in order.
+fn jsonl_loop(answer: fn(&str) -> String) -> ExitCode {
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
     for line in stdin.split(b'\n') {
@@ -82,7 +86,7 @@ fn eval_jsonl() -> ExitCode {
         };
         let result = match std::str::from_utf8(&line) {
             Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => jsonl::eval_line(text),
+            Ok(text) => answer(text),
             Err(_) => serde_json::json!({
                 "error": "malformed input line: not valid UTF-8",
                 "kind": "parse"
