@@ -4,6 +4,7 @@
 #   compile:   one schema byte, then the "expr" text (the target reads byte 0 as the schema;
 #              the byte cycles through the 125 type combinations so each seed keeps its text)
 #   cli_jsonl: the whole line
+#   keda_jsonl: each case of tests/data/keda_cases.json, as one line
 # differential reads a structured input (arbitrary), so it starts from an empty corpus.
 # Needs python3. Usage: fuzz/seed.sh   (from anywhere)
 set -eu
@@ -29,6 +30,13 @@ with open(cases, encoding="utf-8") as f:
                 out.write(bytes([i % 125]) + text)
         with open(os.path.join(corpus, "cli_jsonl", name), "wb") as out:
             out.write(line.encode("utf-8"))
+        n += 1
+keda = os.path.join(os.path.dirname(cases), "keda_cases.json")
+os.makedirs(os.path.join(corpus, "keda_jsonl"), exist_ok=True)
+with open(keda, encoding="utf-8") as f:
+    for i, case in enumerate(json.load(f)):
+        with open(os.path.join(corpus, "keda_jsonl", "seed-%04d" % i), "wb") as out:
+            out.write(json.dumps(case).encode("utf-8"))
         n += 1
 print("seeded %d cases into %s" % (n, corpus))
 PY
