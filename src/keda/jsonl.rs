@@ -28,7 +28,8 @@ use serde_json::{json, Map, Value as Json};
 ///     r#"{"formula": "a + b", "triggers": [{"name": "a", "type": "x"}, {"name": "b", "type": "x"}],
 ///         "target": "2", "vars": {"a": 1.5, "b": 2}}"#,
 /// );
-/// assert_eq!(out, r#"{"active":true,"admission":"accepted","milli":3500,"value":3.5}"#);
+/// let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+/// assert_eq!(out, serde_json::json!({"admission": "accepted", "value": 3.5, "milli": 3500, "active": true}));
 /// ```
 pub fn eval_line(line: &str) -> String {
     let out = match serde_json::from_str::<Json>(line) {
